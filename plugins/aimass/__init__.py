@@ -1,0 +1,1 @@
+"""AI Mass: platform code (settings, warehouse, simulator, ingestion, quality, Airflow glue)."""

@@ -1,0 +1,165 @@
+"""Source contracts: the typed description of every source, read from `conf/sources.yml`."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+COLUMN_TYPES = {
+    "text": "text",
+    "integer": "integer",
+    "bigint": "bigint",
+    "numeric": "numeric",
+    "boolean": "boolean",
+    "timestamp": "timestamptz",
+    "date": "date",
+}
+KINDS = {"file", "api", "sql"}
+FORMATS = {"csv", "jsonl", "parquet"}
+# Columns the loader adds to every raw table.
+LOAD_COLUMNS = {
+    "_batch_id": "text not null",
+    "_loaded_at": "timestamptz not null",
+    "_source_uri": "text not null",
+    "_ds": "date not null",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    required: bool = False
+    pii: bool = False
+    min: float | None = None
+
+    @property
+    def pg_type(self) -> str:
+        return COLUMN_TYPES[self.type]
+
+
+@dataclass(frozen=True)
+class SourceContract:
+    name: str
+    kind: str
+    format: str
+    partition: str
+    primary_key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    optional: bool = True
+    incremental_column: str | None = None
+    max_bad_fraction: float = 0.05
+    on_missing_partition: str = "warn"
+    options: dict = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def is_snapshot(self) -> bool:
+        return self.partition == "snapshot"
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(f"source {self.name!r} has no column {name!r}")
+
+    def raw_table_ddl(self, schema: str = "raw") -> str:
+        """`create table if not exists` for `raw.<source>` (all contract columns + load columns)."""
+        cols = [f'"{c.name}" {c.pg_type}' for c in self.columns]
+        cols += [f"{name} {decl}" for name, decl in LOAD_COLUMNS.items()]
+        return (
+            f'create table if not exists {schema}."{self.name}" (\n  '
+            + ",\n  ".join(cols)
+            + "\n)"
+        )
+
+
+def _parse_source(name: str, spec: dict, defaults: dict) -> SourceContract:
+    merged = {**defaults, **spec}
+    problems = []
+    kind = merged.get("kind", "file")
+    if kind not in KINDS:
+        problems.append(f"kind {kind!r} is not one of {sorted(KINDS)}")
+    fmt = merged.get("format", "csv")
+    if fmt not in FORMATS:
+        problems.append(f"format {fmt!r} is not one of {sorted(FORMATS)}")
+    columns = []
+    for col_name, col_spec in (merged.get("columns") or {}).items():
+        col_spec = col_spec or {}
+        col_type = col_spec.get("type", "text")
+        if col_type not in COLUMN_TYPES:
+            problems.append(f"column {col_name!r} has unknown type {col_type!r}")
+            continue
+        columns.append(
+            Column(
+                name=col_name,
+                type=col_type,
+                required=bool(col_spec.get("required", False)),
+                pii=bool(col_spec.get("pii", False)),
+                min=col_spec.get("min"),
+            )
+        )
+    names = {c.name for c in columns}
+    if not columns:
+        problems.append("no columns declared")
+    pk = tuple(merged.get("primary_key") or ())
+    if not pk:
+        problems.append("no primary_key declared")
+    problems += [f"primary key column {c!r} is not declared" for c in pk if c not in names]
+    partition = merged.get("partition", "snapshot")
+    if partition != "snapshot" and partition not in names:
+        problems.append(f"partition column {partition!r} is not declared")
+    if problems:
+        raise ValueError(
+            f"sources config: source {name!r} is invalid: " + "; ".join(problems)
+            + ". Fix its entry in the sources config."
+        )
+    known = {
+        "kind", "format", "partition", "primary_key", "columns", "optional",
+        "incremental_column", "max_bad_fraction", "on_missing_partition",
+    }
+    return SourceContract(
+        name=name,
+        kind=kind,
+        format=fmt,
+        partition=partition,
+        primary_key=pk,
+        columns=tuple(columns),
+        optional=bool(merged.get("optional", True)),
+        incremental_column=merged.get("incremental_column"),
+        max_bad_fraction=float(merged.get("max_bad_fraction", 0.05)),
+        on_missing_partition=merged.get("on_missing_partition", "warn"),
+        options={k: v for k, v in merged.items() if k not in known},
+    )
+
+
+def sources_config_path() -> Path:
+    """`AIMASS_SOURCES_CONFIG` if set, else the packaged `conf/sources.yml`."""
+    override = os.environ.get("AIMASS_SOURCES_CONFIG")
+    if override:
+        return Path(override)
+    return Path(str(resources.files("aimass") / "conf" / "sources.yml"))
+
+
+@cache
+def _load(path: str) -> dict[str, SourceContract]:
+    with open(path, encoding="utf-8") as fh:
+        doc = yaml.safe_load(fh) or {}
+    defaults = doc.get("defaults") or {}
+    return {
+        name: _parse_source(name, spec or {}, defaults)
+        for name, spec in (doc.get("sources") or {}).items()
+    }
+
+
+def load_contracts(path: Path | None = None) -> dict[str, SourceContract]:
+    """All source contracts by name, in the order the config declares them."""
+    return _load(str(path or sources_config_path()))
