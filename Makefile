@@ -1,0 +1,60 @@
+# AI Mass — `make demo` runs the daily pipeline on the simulated shop; `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+export AIMASS_HOME ?= $(CURDIR)/.aimass
+RUNTIME_ENV := $(AIMASS_HOME)/runtime.env
+# Every command that needs the platform's settings runs with runtime.env loaded.
+WITH_ENV := set -a && . $(RUNTIME_ENV) && set +a &&
+DEMO_DAY ?= 2026-09-28
+PYTEST_ARGS ?=
+
+.PHONY: help install setup demo test airflow airflow-stop lint format bench clean
+
+help: ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "AI Mass needs Python 3.11: install it, or run make PYTHON=/path/to/python3.11")'
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/python requirements.txt pyproject.toml
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -r requirements.txt
+	$(BIN)/uv pip install --python $(BIN)/python --quiet --no-deps -e .
+	touch $@
+
+install: $(VENV)/.installed ## create .venv and install the pinned dependencies
+
+setup: install ## find or start PostgreSQL, create the databases, migrate Airflow metadata
+	$(BIN)/python -m aimass.setup --repo-root $(CURDIR)
+	@$(WITH_ENV) $(BIN)/airflow db migrate > $(AIMASS_HOME)/airflow-migrate.log 2>&1 \
+	  || { tail -20 $(AIMASS_HOME)/airflow-migrate.log; exit 1; }
+	@echo "Airflow metadata database migrated."
+
+demo: setup ## run the daily pipeline once through Airflow on the simulated shop, print a summary
+	$(WITH_ENV) $(BIN)/python -m aimass.demo --day $(DEMO_DAY)
+
+test: setup ## run the whole test suite (unit, dbt, GX, Airflow end-to-end, browser)
+	$(WITH_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+airflow: setup ## start the Airflow web UI, scheduler, dag-processor and triggerer
+	$(WITH_ENV) $(BIN)/python -m aimass.services start
+
+airflow-stop: ## stop the Airflow processes started by `make airflow`
+	$(WITH_ENV) $(BIN)/python -m aimass.services stop
+
+lint: install ## ruff and sqlfluff
+	$(BIN)/ruff check dags plugins ml tests
+	$(BIN)/ruff format --check dags plugins ml tests
+
+format: install ## format Python code
+	$(BIN)/ruff format dags plugins ml tests
+	$(BIN)/ruff check --fix dags plugins ml tests
+
+clean: ## stop local services and remove .aimass (local databases on the shared server stay)
+	-$(MAKE) airflow-stop
+	rm -rf $(AIMASS_HOME)

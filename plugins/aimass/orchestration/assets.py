@@ -1,0 +1,20 @@
+"""One Airflow Asset per published table (the names DAGs produce and are scheduled on)."""
+
+from __future__ import annotations
+
+from airflow.sdk import Asset
+
+from aimass.contracts import load_contracts
+
+# A logical address: Airflow compares asset URIs as names; it does not connect to them.
+_WAREHOUSE = "postgres://warehouse:5432/aimass"
+
+
+def table_asset(schema: str, table: str) -> Asset:
+    return Asset(name=f"{schema}.{table}", uri=f"{_WAREHOUSE}/{schema}/{table}")
+
+
+RAW = {source: table_asset("raw", source) for source in load_contracts()}
+USER_FEATURES = table_asset("marts", "fct_user_features_daily")
+MODEL_REGISTRY = table_asset("ml", "model_registry")
+PROPENSITY_SCORES = table_asset("ml", "propensity_scores")

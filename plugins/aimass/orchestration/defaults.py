@@ -1,0 +1,60 @@
+"""Shared DAG defaults: owner, retries, timeouts, and the failure callback every DAG uses."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import urllib.request
+from datetime import timedelta
+
+import pendulum
+
+log = logging.getLogger(__name__)
+
+OWNER = "aimass"
+START_DATE = pendulum.datetime(2026, 7, 1, tz="UTC")
+WAREHOUSE_POOL = "default_pool"
+
+DEFAULT_ARGS = {
+    "owner": OWNER,
+    "retries": 2,
+    "retry_delay": timedelta(minutes=2),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=20),
+    "execution_timeout": timedelta(hours=1),
+}
+
+DAG_DEFAULTS = {
+    "start_date": START_DATE,
+    "catchup": False,
+    "max_active_runs": 1,
+    "dagrun_timeout": timedelta(hours=3),
+    "default_args": DEFAULT_ARGS,
+}
+
+
+def failure_summary(context) -> str:
+    """One line: which DAG, task and day failed, and why."""
+    ti = context.get("task_instance") or context.get("ti")
+    exc = context.get("exception")
+    cause = str(exc).strip().splitlines()[0] if exc else "unknown cause"
+    dag_id = getattr(ti, "dag_id", "?")
+    task_id = getattr(ti, "task_id", "?")
+    return f"aimass failure: {dag_id}.{task_id} for {context.get('ds', '?')}: {cause}"
+
+
+def on_failure(context) -> None:
+    """Log the one-line cause; also POST it to `AIMASS_ALERT_WEBHOOK_URL` when that is set."""
+    line = failure_summary(context)
+    log.error(line)
+    url = os.environ.get("AIMASS_ALERT_WEBHOOK_URL")
+    if not url:
+        return
+    body = json.dumps({"text": line}).encode()
+    req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10):
+            pass
+    except OSError as exc:  # the alert must not hide the original failure
+        log.error("could not post the failure alert to the webhook: %s", exc)

@@ -1,0 +1,100 @@
+"""The git-ignored `<AIMASS_HOME>/runtime.env`: every variable the platform and Airflow read.
+
+It holds the connection URLs and the PII key of this machine, so it never enters the repository.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shlex
+from pathlib import Path
+from urllib.parse import quote
+
+from psycopg2.extensions import parse_dsn
+
+
+def dsn_to_url(dsn: str, scheme: str = "postgresql") -> str:
+    """A libpq DSN or URL as a URL with the given scheme (e.g. `postgresql+psycopg2`)."""
+    p = parse_dsn(dsn)
+    auth = quote(p.get("user", ""), safe="")
+    if p.get("password"):
+        auth += ":" + quote(p["password"], safe="")
+    host = quote(p.get("host", "127.0.0.1"), safe="")
+    port = p.get("port", "5432")
+    return f"{scheme}://{auth}@{host}:{port}/{quote(p.get('dbname', 'postgres'), safe='')}"
+
+
+def airflow_connection_json(dsn: str) -> str:
+    """`AIRFLOW_CONN_*` value (JSON form) for a libpq DSN."""
+    p = parse_dsn(dsn)
+    conn = {
+        "conn_type": "postgres",
+        "host": p.get("host", "127.0.0.1"),
+        "port": int(p.get("port", "5432")),
+        "login": p.get("user"),
+        "password": p.get("password"),
+        "schema": p.get("dbname"),
+    }
+    return json.dumps({k: v for k, v in conn.items() if v is not None})
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if not path.exists():
+        return values
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, raw = line.partition("=")
+        key = key.removeprefix("export ").strip()
+        parts = shlex.split(raw)
+        values[key] = parts[0] if parts else ""
+    return values
+
+
+def airflow_settings(*, home: Path, repo_root: Path, metadata_dsn: str) -> dict[str, str]:
+    """Airflow's runtime settings: home inside the project, Postgres metadata, LocalExecutor."""
+    airflow_home = home / "airflow"
+    return {
+        "AIRFLOW_HOME": str(airflow_home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(repo_root / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(repo_root / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__PARALLELISM": "4",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": dsn_to_url(metadata_dsn, "postgresql+psycopg2"),
+        "AIRFLOW__DATABASE__LOAD_DEFAULT_CONNECTIONS": "False",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(
+            airflow_home / "simple_auth_manager_passwords.json"
+        ),
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(airflow_home / "logs"),
+        "AIRFLOW__API__PORT": "8080",
+        "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "True",
+    }
+
+
+def platform_settings(
+    *, home: Path, admin_dsn: str, warehouse_dsn: str, pii_key: str | None
+) -> dict[str, str]:
+    return {
+        "AIMASS_HOME": str(home),
+        "AIMASS_ADMIN_URL": admin_dsn,
+        "AIMASS_WAREHOUSE_URL": warehouse_dsn,
+        "AIMASS_LANDING_URI": (home / "landing").as_uri(),
+        "AIMASS_PII_KEY": pii_key or secrets.token_hex(32),
+        "AIRFLOW_CONN_AIMASS_WAREHOUSE": airflow_connection_json(warehouse_dsn),
+    }
+
+
+def write_env_file(path: Path, values: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["# Written by `python -m aimass.setup`; machine-local, never commit.", ""]
+    lines += [f"export {k}={shlex.quote(v)}" for k, v in values.items()]
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("\n".join(lines) + "\n")
+    tmp.chmod(0o600)
+    tmp.replace(path)
