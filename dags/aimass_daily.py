@@ -25,12 +25,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from airflow.sdk import Param, dag, get_current_context, task
-
 from aimass.orchestration import assets, daily
 from aimass.orchestration.connections import warehouse_dsn
 from aimass.orchestration.defaults import DAG_DEFAULTS, on_failure
-
+from airflow.sdk import Param, dag, get_current_context, task
 
 
 def _ds() -> date:
@@ -44,14 +42,21 @@ def _ds() -> date:
     tags=["aimass", "daily"],
     on_failure_callback=on_failure,
     params={
-        "use_simulated_shop": Param(True, type="boolean",
-                                    description="Generate the built-in simulated shop's data."),
-        "shop_profile": Param("demo", type="string", enum=["tiny", "demo", "small", "medium"],
-                              description="Size of the simulated shop."),
-        "force_retrain": Param(False, type="boolean",
-                               description="Train a new model even if the champion is recent."),
-        "full_refresh": Param(False, type="boolean",
-                              description="Rebuild every dbt model from scratch."),
+        "use_simulated_shop": Param(
+            True, type="boolean", description="Generate the built-in simulated shop's data."
+        ),
+        "shop_profile": Param(
+            "demo",
+            type="string",
+            enum=["tiny", "demo", "small", "medium"],
+            description="Size of the simulated shop.",
+        ),
+        "force_retrain": Param(
+            False, type="boolean", description="Train a new model even if the champion is recent."
+        ),
+        "full_refresh": Param(
+            False, type="boolean", description="Rebuild every dbt model from scratch."
+        ),
     },
     **DAG_DEFAULTS,
 )

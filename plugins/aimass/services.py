@@ -81,8 +81,10 @@ def start() -> int:
         (_run_dir() / f"{component}.pid").write_text(str(proc.pid))
         print(f"{component}: started (pid {proc.pid}, log {_run_dir() / (component + '.log')})")
     if not _wait_for_ui():
-        print(f"The web UI did not answer on port {_port()}; see {_run_dir()}/api-server.log",
-              file=sys.stderr)
+        print(
+            f"The web UI did not answer on port {_port()}; see {_run_dir()}/api-server.log",
+            file=sys.stderr,
+        )
         return 1
     print(f"\nAirflow UI: http://localhost:{_port()}  —  log in with {_login_hint()}")
     print("Stop everything with: make airflow-stop")

@@ -53,7 +53,9 @@ def run(repo_root: Path, home: Path) -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m aimass.setup", description=__doc__)
     parser.add_argument("--repo-root", type=Path, default=Path.cwd())
-    parser.add_argument("--home", type=Path, default=None, help="default: $AIMASS_HOME or ./.aimass")
+    parser.add_argument(
+        "--home", type=Path, default=None, help="default: $AIMASS_HOME or ./.aimass"
+    )
     args = parser.parse_args(argv)
     home = (args.home or Path(os.environ.get("AIMASS_HOME", args.repo_root / ".aimass"))).resolve()
     try:

@@ -102,8 +102,11 @@ def find_server(
     users = tuple(
         u
         for u in dict.fromkeys(
-            [*env.get("AIMASS_PG_PROBE_USERS", "").split(","), *DEFAULT_PROBE_USERS,
-             getpass.getuser()]
+            [
+                *env.get("AIMASS_PG_PROBE_USERS", "").split(","),
+                *DEFAULT_PROBE_USERS,
+                getpass.getuser(),
+            ]
         )
         if u
     )
@@ -127,6 +130,4 @@ def find_server(
             "to start a local cluster. Install PostgreSQL (e.g. `apt-get install postgresql`), "
             "or `pip install pgserver` into .venv, or set AIMASS_DATABASE_URL to a server you have."
         ) from None
-    return ServerChoice(
-        admin_url=admin_url, found_by=f"project-local cluster under {home / 'pg'}"
-    )
+    return ServerChoice(admin_url=admin_url, found_by=f"project-local cluster under {home / 'pg'}")

@@ -28,7 +28,8 @@ class NoBinariesError(SetupError):
     """No `initdb`/`pg_ctl` could be found anywhere."""
 
 
-def find_bindir(hint: str | None = None) -> Path:
+def candidate_bindirs(hint: str | None = None) -> list[Path]:
+    """Directories that may hold `initdb` and `pg_ctl`, in the documented order."""
     candidates: list[Path] = []
     if hint:
         candidates.append(Path(hint))
@@ -40,7 +41,8 @@ def find_bindir(hint: str | None = None) -> Path:
     debian = Path("/usr/lib/postgresql")
     if debian.is_dir():
         versions = sorted(
-            (p for p in debian.iterdir() if p.name.isdigit()), key=lambda p: int(p.name),
+            (p for p in debian.iterdir() if p.name.isdigit()),
+            key=lambda p: int(p.name),
             reverse=True,
         )
         candidates += [v / "bin" for v in versions]
@@ -50,6 +52,11 @@ def find_bindir(hint: str | None = None) -> Path:
         candidates.append(Path(pgserver.__file__).parent / "pginstall" / "bin")
     except ImportError:
         pass
+    return candidates
+
+
+def find_bindir(hint: str | None = None, candidates: list[Path] | None = None) -> Path:
+    candidates = candidate_bindirs(hint) if candidates is None else candidates
     for bindir in candidates:
         if (bindir / "initdb").is_file() and (bindir / "pg_ctl").is_file():
             return bindir
@@ -94,8 +101,14 @@ def _os_user(requested: str | None) -> str | None:
         pwd.getpwnam(FALLBACK_OS_USER)
     except KeyError:
         subprocess.run(
-            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-             FALLBACK_OS_USER],
+            [
+                "useradd",
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                FALLBACK_OS_USER,
+            ],
             check=True,
         )
     return FALLBACK_OS_USER
@@ -141,16 +154,35 @@ def ensure_running(
         _check_reachable(pg_dir, user)
     if not (data / "PG_VERSION").exists():
         init = _run(
-            [str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-             "-E", "UTF8", "--locale=C"],
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+            ],
             user,
         )
         if init.returncode != 0:
             raise SetupError(f"initdb failed for {data}:\n{init.stderr.strip()}")
     start = _run(
-        [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(pg_dir / "server.log"), "-w",
-         "-t", "60", "-o",
-         f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''", "start"],
+        [
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(pg_dir / "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''",
+            "start",
+        ],
         user,
     )
     if start.returncode != 0 or not _answers_as_postgres(port):

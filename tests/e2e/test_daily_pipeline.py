@@ -1,0 +1,62 @@
+"""The daily pipeline, run through Airflow on the tiny simulated shop, end to end."""
+
+from __future__ import annotations
+
+import psycopg2
+import pytest
+
+DAY = "2026-08-09"  # the tiny shop's 40th day
+CONF = '{"shop_profile": "tiny"}'
+
+pytestmark = pytest.mark.slow
+
+
+def _counts(dsn: str) -> dict[str, int]:
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+        out = {}
+        for table in (
+            "raw.orders",
+            "raw.events",
+            "marts.fct_user_features_daily",
+            "ml.model_registry",
+            "ml.propensity_scores",
+            "marts.propensity_latest",
+        ):
+            cur.execute(f"select count(*) from {table}")
+            out[table] = cur.fetchone()[0]
+        return out
+
+
+@pytest.fixture(scope="module")
+def first_run(platform_env, run_dag):
+    proc = run_dag(platform_env, "aimass_daily", DAY, CONF)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-6000:]
+    return _counts(platform_env["AIMASS_WAREHOUSE_URL"])
+
+
+def test_pipeline_writes_scores_for_every_active_user(first_run, platform_env):
+    assert first_run["raw.orders"] > 0 and first_run["raw.events"] > 0
+    assert first_run["ml.model_registry"] >= 1
+    assert first_run["ml.propensity_scores"] > 0
+    with psycopg2.connect(platform_env["AIMASS_WAREHOUSE_URL"]) as conn, conn.cursor() as cur:
+        cur.execute(
+            "select count(*), count(distinct user_id), min(probability), max(probability), "
+            "min(score_date), max(score_date) from marts.propensity_latest"
+        )
+        n, users, lo, hi, first_day, last_day = cur.fetchone()
+        cur.execute(
+            "select count(distinct user_id) from marts.fct_user_features_daily "
+            "where as_of_date = date %s + 1",
+            (DAY,),
+        )
+        featured_users = cur.fetchone()[0]
+    assert n == users == featured_users
+    assert 0 <= lo < hi <= 1
+    assert str(first_day) == str(last_day) == "2026-08-10"
+
+
+def test_second_run_of_the_same_day_leaves_no_duplicates(first_run, platform_env, run_dag):
+    proc = run_dag(platform_env, "aimass_daily", DAY, CONF)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-6000:]
+    again = _counts(platform_env["AIMASS_WAREHOUSE_URL"])
+    assert again == first_run
