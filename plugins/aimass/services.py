@@ -104,7 +104,7 @@ def stop() -> int:
 def status() -> int:
     for component in COMPONENTS:
         pid = _pid(component)
-        print(f"{component}: {'running (pid %d)' % pid if pid else 'stopped'}")
+        print(f"{component}: {f'running (pid {pid})' if pid else 'stopped'}")
     return 0
 
 
