@@ -1,0 +1,205 @@
+"""Metrics of a probability score against 0/1 labels, and the verdict against baselines."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import (
+    average_precision_score,
+    brier_score_loss,
+    log_loss,
+    roc_auc_score,
+    roc_curve,
+)
+
+from ml.baselines import (
+    fit_logistic_regression,
+    logistic_regression_scores,
+    oracle_probabilities,
+    rfm_scores,
+)
+from ml.config import PropensityConfig
+from ml.features import FeatureSpec, labels_of
+
+TOP_FRACTIONS = (0.1, 0.2)
+CURVE_POINTS = 101
+BASELINE_LABELS = {
+    "rfm": "RFM rule",
+    "logistic_regression": "logistic regression",
+    "oracle": "simulator oracle",
+}
+
+
+def assign_deciles(scores: np.ndarray) -> np.ndarray:
+    """Decile 1-10 per row, 10 = highest scores; ties broken by row order (deterministic)."""
+    scores = np.asarray(scores, dtype="float64")
+    n = len(scores)
+    order = np.argsort(-scores, kind="stable")
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    return (10 - (rank * 10) // max(n, 1)).astype(np.int64)
+
+
+def top_share(y: np.ndarray, scores: np.ndarray, fraction: float) -> tuple[float, float]:
+    """(lift, capture) of the top `fraction` of rows by score."""
+    y = np.asarray(y)
+    n_top = max(1, int(round(len(y) * fraction)))
+    top = np.argsort(-np.asarray(scores, dtype="float64"), kind="stable")[:n_top]
+    base_rate = y.mean()
+    top_rate = y[top].mean()
+    lift = float(top_rate / base_rate) if base_rate > 0 else float("nan")
+    capture = float(y[top].sum() / y.sum()) if y.sum() > 0 else float("nan")
+    return lift, capture
+
+
+def decile_table(y: np.ndarray, scores: np.ndarray) -> list[dict]:
+    """Users, purchasers, purchase rate and mean score per decile (10 = highest)."""
+    deciles = assign_deciles(scores)
+    rows = []
+    for d in range(10, 0, -1):
+        mask = deciles == d
+        if not mask.any():
+            continue
+        rows.append(
+            {
+                "decile": d,
+                "users": int(mask.sum()),
+                "purchasers": int(y[mask].sum()),
+                "purchase_rate": float(y[mask].mean()),
+                "mean_score": float(np.mean(scores[mask])),
+            }
+        )
+    return rows
+
+
+def calibration_curve(y: np.ndarray, probabilities: np.ndarray, bins: int = 10) -> list[dict]:
+    """Mean predicted vs observed rate in equal-count bins of the predicted probability."""
+    order = np.argsort(probabilities, kind="stable")
+    rows = []
+    for i, idx in enumerate(np.array_split(order, bins)):
+        if len(idx) == 0:
+            continue
+        rows.append(
+            {
+                "bin": i + 1,
+                "count": int(len(idx)),
+                "mean_predicted": float(np.mean(probabilities[idx])),
+                "observed_rate": float(np.mean(y[idx])),
+            }
+        )
+    return rows
+
+
+def roc_points(y: np.ndarray, scores: np.ndarray) -> dict:
+    """The ROC curve, thinned to at most CURVE_POINTS points (for charts)."""
+    fpr, tpr, _ = roc_curve(y, scores)
+    if len(fpr) > CURVE_POINTS:
+        keep = np.unique(np.linspace(0, len(fpr) - 1, CURVE_POINTS).round().astype(int))
+        fpr, tpr = fpr[keep], tpr[keep]
+    return {"fpr": [round(float(v), 5) for v in fpr], "tpr": [round(float(v), 5) for v in tpr]}
+
+
+def gains_points(y: np.ndarray, scores: np.ndarray, steps: int = 20) -> dict:
+    """Share of purchasers captured in the top x% of users, x = 0, 5, ..., 100."""
+    order = np.argsort(-np.asarray(scores, dtype="float64"), kind="stable")
+    cumulative = np.concatenate([[0], np.cumsum(y[order])]) / max(y.sum(), 1)
+    xs = np.linspace(0, 1, steps + 1)
+    idx = (xs * len(y)).round().astype(int)
+    return {"share": xs.round(4).tolist(), "captured": cumulative[idx].round(5).tolist()}
+
+
+def ranking_metrics(y: np.ndarray, scores: np.ndarray) -> dict:
+    """Metrics that depend only on the ordering of `scores` (any real-valued score)."""
+    y = np.asarray(y, dtype=np.int64)
+    scores = np.asarray(scores, dtype="float64")
+    if len(np.unique(y)) < 2:
+        raise ValueError("The evaluation window needs both purchasers and non-purchasers.")
+    out: dict = {
+        "rows": int(len(y)),
+        "positives": int(y.sum()),
+        "base_rate": float(y.mean()),
+        "roc_auc": float(roc_auc_score(y, scores)),
+        "pr_auc": float(average_precision_score(y, scores)),
+    }
+    for fraction in TOP_FRACTIONS:
+        lift, capture = top_share(y, scores, fraction)
+        pct = int(fraction * 100)
+        out[f"lift_top{pct}"] = lift
+        out[f"capture_top{pct}"] = capture
+    out["deciles"] = decile_table(y, scores)
+    out["roc_curve"] = roc_points(y, scores)
+    out["gains_curve"] = gains_points(y, scores)
+    return out
+
+
+def probability_metrics(y: np.ndarray, probabilities: np.ndarray) -> dict:
+    """Ranking metrics plus log loss, Brier score and the calibration curve."""
+    p = np.clip(np.asarray(probabilities, dtype="float64"), 1e-7, 1 - 1e-7)
+    out = ranking_metrics(y, p)
+    out["log_loss"] = float(log_loss(y, p, labels=[0, 1]))
+    out["brier"] = float(brier_score_loss(y, p))
+    out["mean_predicted"] = float(p.mean())
+    out["calibration_curve"] = calibration_curve(np.asarray(y), p)
+    return out
+
+
+def oracle_ratios(model_auc: float, oracle_auc: float) -> dict:
+    """Model AUC as a share of the oracle AUC, raw and above chance (0.5)."""
+    out = {"auc_ratio_to_oracle": model_auc / oracle_auc if oracle_auc > 0 else float("nan")}
+    headroom = oracle_auc - 0.5
+    out["auc_lift_ratio_to_oracle"] = (model_auc - 0.5) / headroom if headroom > 0 else float("nan")
+    return out
+
+
+def verdict(model_metrics: dict, baselines: dict[str, dict], margin: float = 0.0) -> str:
+    """One plain sentence on how the model compares with each baseline on the test window."""
+    auc = model_metrics["roc_auc"]
+    beaten, not_beaten = [], []
+    for name, metrics in baselines.items():
+        if name == "oracle" or metrics.get("roc_auc") is None:
+            continue
+        label = BASELINE_LABELS.get(name, name)
+        diff = auc - metrics["roc_auc"]
+        text = f"{label} (AUC {metrics['roc_auc']:.3f})"
+        (beaten if diff > margin else not_beaten).append(text)
+    oracle = baselines.get("oracle")
+    oracle_text = ""
+    if oracle and oracle.get("roc_auc"):
+        oracle_text = (
+            f" It reaches {auc / oracle['roc_auc']:.0%} of the simulator oracle's AUC "
+            f"({oracle['roc_auc']:.3f})."
+        )
+    if not_beaten:
+        return (
+            f"The model (AUC {auc:.3f}) does NOT beat the {', '.join(not_beaten)} on the test "
+            "window; do not use it for targeting. Check the feature marts for missing sources, "
+            "train on more history, or keep the current champion." + oracle_text
+        )
+    if not beaten:
+        return f"The model has AUC {auc:.3f}; no baseline was available to compare." + oracle_text
+    return f"The model (AUC {auc:.3f}) beats the {', '.join(beaten)} on the test window." + (
+        oracle_text
+    )
+
+
+def evaluate_baselines(
+    conn, frames: dict, spec: FeatureSpec, config: PropensityConfig
+) -> dict[str, dict | None]:
+    """Metrics of the RFM rule, the logistic regression and (when the simulator's truth is in
+    the warehouse) the oracle, all on the test window; None for an unavailable baseline."""
+    test = frames["test"]
+    y = labels_of(test)
+    out: dict[str, dict | None] = {}
+    rfm = rfm_scores(test)
+    out["rfm"] = None if rfm is None else ranking_metrics(y, rfm)
+    pipeline = fit_logistic_regression(
+        frames["train"],
+        spec,
+        max_rows=config.baselines.logistic_regression_max_rows,
+        c=config.baselines.logistic_regression_c,
+    )
+    out["logistic_regression"] = probability_metrics(
+        y, logistic_regression_scores(pipeline, test, spec)
+    )
+    oracle = oracle_probabilities(conn, test, config.label_horizon_days)
+    out["oracle"] = None if oracle is None else probability_metrics(y, oracle)
+    return out

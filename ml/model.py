@@ -1,0 +1,99 @@
+"""A trained propensity model (LightGBM booster + calibrator + feature spec) and its artifact.
+
+The artifact is gzip-compressed JSON holding the LightGBM model text, the calibrator's numbers
+and the feature spec: loading it never executes code (no pickle).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from ml.calibration import Calibrator, calibrator_from_dict
+from ml.features import FeatureSpec, prepare_matrix
+
+ARTIFACT_FORMAT = "aimass.propensity-model/1"
+
+
+@dataclass
+class PropensityModel:
+    """Everything needed to score: the booster, the calibrator and the feature contract."""
+
+    booster: lgb.Booster
+    calibrator: Calibrator
+    spec: FeatureSpec
+    feature_profiles: dict = field(default_factory=dict)
+    score_profile: dict = field(default_factory=dict)
+
+    @property
+    def model_string(self) -> str:
+        return self.booster.model_to_string()
+
+    def matrix(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return prepare_matrix(frame, self.spec)
+
+    def raw_scores(self, matrix: pd.DataFrame) -> np.ndarray:
+        """Log-odds margins of the booster."""
+        return np.asarray(self.booster.predict(matrix, raw_score=True), dtype="float64")
+
+    def probabilities(self, matrix: pd.DataFrame) -> np.ndarray:
+        """Calibrated purchase probabilities."""
+        return self.calibrator(self.raw_scores(matrix))
+
+    def contributions(self, matrix: pd.DataFrame) -> np.ndarray:
+        """SHAP contributions per feature (columns in spec order) plus the base value (last
+        column); each row sums to the raw score."""
+        return np.asarray(self.booster.predict(matrix, pred_contrib=True), dtype="float64")
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        """Calibrated probabilities for a feature frame (checked against the spec)."""
+        return self.probabilities(self.matrix(frame))
+
+    def feature_importance(self) -> dict[str, float]:
+        """Total gain per feature, largest first."""
+        gains = self.booster.feature_importance(importance_type="gain")
+        pairs = sorted(zip(self.spec.features, gains, strict=True), key=lambda kv: -kv[1])
+        return {name: float(gain) for name, gain in pairs}
+
+    def to_artifact(self) -> bytes:
+        payload = {
+            "format": ARTIFACT_FORMAT,
+            "lightgbm_model": self.model_string,
+            "calibrator": self.calibrator.to_dict(),
+            "feature_spec": self.spec.to_dict(),
+            "feature_profiles": self.feature_profiles,
+            "score_profile": self.score_profile,
+        }
+        data = json.dumps(payload, sort_keys=True).encode()
+        return gzip.compress(data, mtime=0)
+
+    @classmethod
+    def from_artifact(cls, artifact: bytes) -> PropensityModel:
+        try:
+            payload = json.loads(gzip.decompress(artifact))
+        except (OSError, ValueError) as exc:
+            raise ValueError(
+                f"The model artifact is not a readable {ARTIFACT_FORMAT}: {exc}"
+            ) from exc
+        if payload.get("format") != ARTIFACT_FORMAT:
+            raise ValueError(
+                f"Model artifact format {payload.get('format')!r} is not {ARTIFACT_FORMAT!r}; "
+                "retrain the model with this version of the code."
+            )
+        return cls(
+            booster=lgb.Booster(model_str=payload["lightgbm_model"]),
+            calibrator=calibrator_from_dict(payload["calibrator"]),
+            spec=FeatureSpec.from_dict(payload["feature_spec"]),
+            feature_profiles=payload.get("feature_profiles", {}),
+            score_profile=payload.get("score_profile", {}),
+        )
+
+
+def artifact_sha256(artifact: bytes) -> str:
+    return hashlib.sha256(artifact).hexdigest()

@@ -1,0 +1,228 @@
+"""Model monitoring into `ml.model_monitoring`: feature and score drift of a scoring population
+against training, and realized AUC / calibration of past scores whose labels have matured."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+from aimass.warehouse import grant_ml_public
+from psycopg2.extras import Json, execute_values
+from sklearn.metrics import roc_auc_score
+
+from ml.config import DriftConfig
+from ml.drift import feature_psi, population_stability_index, shares
+from ml.features import load_scoring_frame
+from ml.jsonsafe import jsonable
+from ml.model import PropensityModel
+from ml.registry import RegisteredModel
+
+MONITORING_DDL = """
+create table if not exists ml.model_monitoring (
+    model_name text not null,
+    model_version text not null,
+    metric_date date not null,
+    metric text not null,
+    value double precision,
+    status text not null check (status in ('ok', 'warn', 'fail')),
+    warn_threshold double precision,
+    fail_threshold double precision,
+    details jsonb,
+    computed_at timestamptz not null default now(),
+    primary key (model_name, model_version, metric_date, metric)
+);
+comment on table ml.model_monitoring is
+    'One row per (model_name, model_version, metric_date, metric): psi:<feature>, psi_max, '
+    'score_psi, score_mean (drift on metric_date = score date) and realized_auc, '
+    'realized_calibration_error (metric_date = score date whose labels matured).';
+"""
+
+
+def status_for(value: float | None, warn: float | None, fail: float | None) -> str:
+    """ok / warn / fail for a metric where larger values are worse."""
+    if value is None or not np.isfinite(value):
+        return "ok"
+    if fail is not None and value >= fail:
+        return "fail"
+    if warn is not None and value >= warn:
+        return "warn"
+    return "ok"
+
+
+def _metric(metric_date, metric, value, warn=None, fail=None, details=None) -> dict:
+    return {
+        "metric_date": metric_date,
+        "metric": metric,
+        "value": None if value is None else float(value),
+        "status": status_for(value, warn, fail),
+        "warn_threshold": warn,
+        "fail_threshold": fail,
+        "details": details,
+    }
+
+
+def drift_metrics(
+    model: PropensityModel, frame: pd.DataFrame, metric_date: date, drift: DriftConfig
+) -> list[dict]:
+    """PSI per feature and of the score distribution, scoring population vs training."""
+    matrix = model.matrix(frame)
+    rows = []
+    psi = feature_psi(matrix, model.feature_profiles)
+    for name, value in psi.items():
+        rows.append(_metric(metric_date, f"psi:{name}", value, drift.psi_warn, drift.psi_fail))
+    if psi:
+        worst = max(psi, key=psi.get)
+        rows.append(
+            _metric(
+                metric_date,
+                "psi_max",
+                psi[worst],
+                drift.psi_warn,
+                drift.psi_fail,
+                {"feature": worst},
+            )
+        )
+    probabilities = model.probabilities(matrix)
+    if model.score_profile:
+        score_psi = population_stability_index(
+            model.score_profile["shares"], shares(probabilities, model.score_profile)
+        )
+        rows.append(
+            _metric(metric_date, "score_psi", score_psi, drift.score_psi_warn, drift.score_psi_fail)
+        )
+    rows.append(
+        _metric(
+            metric_date, "score_mean", float(probabilities.mean()), details={"rows": len(frame)}
+        )
+    )
+    return rows
+
+
+def realized_metrics(
+    conn,
+    record: RegisteredModel,
+    as_of: date,
+    drift: DriftConfig,
+) -> list[dict]:
+    """AUC and calibration error of the version's past scores whose labels have matured."""
+    with conn.cursor() as cur:
+        cur.execute("select to_regclass('ml.propensity_scores') is not null")
+        if not cur.fetchone()[0]:
+            return []
+        cur.execute(
+            """
+            select s.score_date, s.probability, l.purchased_in_horizon
+            from ml.propensity_scores s
+            join marts.fct_user_labels_daily l
+              on l.user_id = s.user_id and l.as_of_date = s.score_date
+            where s.model_version = %s and s.model_name = %s
+              and l.is_label_mature and l.label_horizon_days = %s
+              and s.score_date >= %s and s.score_date <= %s
+            order by s.score_date, s.user_id
+            """,
+            (
+                record.model_version,
+                record.model_name,
+                record.label_horizon_days,
+                as_of - timedelta(days=drift.realized_lookback_days),
+                as_of,
+            ),
+        )
+        data = pd.DataFrame(cur.fetchall(), columns=["score_date", "probability", "label"])
+    reference_auc = (record.metrics.get("model") or {}).get("roc_auc")
+    rows = []
+    for score_date, group in data.groupby("score_date", sort=True):
+        y = group["label"].to_numpy(dtype=np.int64)
+        p = group["probability"].to_numpy(dtype="float64")
+        details = {"rows": int(len(y)), "purchasers": int(y.sum()), "test_auc": reference_auc}
+        if 0 < y.sum() < len(y):
+            auc = float(roc_auc_score(y, p))
+            drop = None if reference_auc is None else reference_auc - auc
+            details["auc_drop"] = drop
+            metric = _metric(score_date, "realized_auc", auc, details=details)
+            metric["status"] = status_for(drop, drift.auc_drop_warn, drift.auc_drop_fail)
+            rows.append(metric)
+        error = abs(float(p.mean()) - float(y.mean()))
+        rows.append(
+            _metric(
+                score_date,
+                "realized_calibration_error",
+                error,
+                drift.calibration_error_warn,
+                drift.calibration_error_fail,
+                details | {"mean_predicted": float(p.mean()), "observed_rate": float(y.mean())},
+            )
+        )
+    return rows
+
+
+def write_metrics(conn, model_name: str, model_version: str, rows: list[dict]) -> None:
+    """Upsert monitoring rows in one transaction."""
+    try:
+        with conn.cursor() as cur:
+            cur.execute(MONITORING_DDL)
+            execute_values(
+                cur,
+                """
+                insert into ml.model_monitoring (model_name, model_version, metric_date, metric,
+                    value, status, warn_threshold, fail_threshold, details)
+                values %s
+                on conflict (model_name, model_version, metric_date, metric) do update set
+                    value = excluded.value, status = excluded.status,
+                    warn_threshold = excluded.warn_threshold,
+                    fail_threshold = excluded.fail_threshold,
+                    details = excluded.details, computed_at = now()
+                """,
+                [
+                    (
+                        model_name,
+                        model_version,
+                        r["metric_date"],
+                        r["metric"],
+                        r["value"],
+                        r["status"],
+                        r["warn_threshold"],
+                        r["fail_threshold"],
+                        Json(jsonable(r["details"])) if r["details"] is not None else None,
+                    )
+                    for r in rows
+                ],
+            )
+        conn.commit()
+    except Exception:
+        conn.rollback()
+        raise
+    grant_ml_public(conn)
+
+
+def monitor_propensity(
+    conn,
+    record: RegisteredModel,
+    metric_date: date,
+    drift: DriftConfig,
+    frame: pd.DataFrame | None = None,
+) -> list[dict]:
+    """Compute and store drift for `metric_date` and realized metrics of matured scores."""
+    model = record.load()
+    frame = load_scoring_frame(conn, metric_date) if frame is None else frame
+    rows = drift_metrics(model, frame, metric_date, drift) if not frame.empty else []
+    rows += realized_metrics(conn, record, metric_date, drift)
+    if rows:
+        write_metrics(conn, record.model_name, record.model_version, rows)
+    return rows
+
+
+def load_monitoring(conn, model_name: str, model_version: str) -> pd.DataFrame:
+    """All monitoring rows of one version (empty frame when none)."""
+    columns = ["metric_date", "metric", "value", "status", "warn_threshold", "fail_threshold"]
+    with conn.cursor() as cur:
+        cur.execute("select to_regclass('ml.model_monitoring') is not null")
+        if not cur.fetchone()[0]:
+            return pd.DataFrame(columns=columns)
+        cur.execute(
+            f"select {', '.join(columns)} from ml.model_monitoring "  # noqa: S608
+            "where model_name = %s and model_version = %s order by metric_date, metric",
+            (model_name, model_version),
+        )
+        return pd.DataFrame(cur.fetchall(), columns=columns)

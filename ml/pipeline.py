@@ -1,0 +1,200 @@
+"""Entry points for the orchestrator and the CLI: train + register, and score + monitor.
+
+Both take an open psycopg2 connection and return a JSON-serialisable summary.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from ml.config import PropensityConfig, load_config
+from ml.evaluate import evaluate_baselines, oracle_ratios, probability_metrics, verdict
+from ml.features import (
+    FeatureMismatchError,
+    check_label_horizon,
+    first_feature_date,
+    label_status,
+    labels_of,
+    load_training_frame,
+)
+from ml.guards import check_frames, check_history, check_labels_mature
+from ml.jsonsafe import jsonable
+from ml.monitoring import monitor_propensity
+from ml.registry import (
+    RegisteredModel,
+    baselines_not_beaten,
+    decide_promotion,
+    get_champion,
+    promote,
+    register,
+)
+from ml.report import build_report
+from ml.score import resolve_model, score_propensity
+from ml.train import split_by_window, train_model
+from ml.windows import WINDOW_NAMES, plan_windows
+
+SUMMARY_METRICS = (
+    "roc_auc",
+    "pr_auc",
+    "log_loss",
+    "brier",
+    "lift_top10",
+    "capture_top10",
+    "lift_top20",
+    "capture_top20",
+    "base_rate",
+)
+
+
+def _scalars(metrics: dict | None) -> dict | None:
+    if metrics is None:
+        return None
+    return {k: metrics.get(k) for k in SUMMARY_METRICS if k in metrics}
+
+
+def evaluate_champion(champion: RegisteredModel | None, test: pd.DataFrame) -> dict | None:
+    """The champion's metrics on the candidate's test window, or why it could not be scored."""
+    if champion is None:
+        return None
+    section: dict = {"model_version": champion.model_version, "metrics": None}
+    try:
+        probabilities = champion.load().predict(test)
+    except FeatureMismatchError as exc:
+        section["error"] = str(exc)
+        return section
+    section["metrics"] = probability_metrics(labels_of(test), probabilities)
+    return section
+
+
+def train_and_register(conn, *, as_of: date, config: PropensityConfig | None = None) -> dict:
+    """Guard, train, evaluate against baselines and the champion, register, and promote when the
+    rule allows it. `as_of` is the training cut-off: no data on or after it is used."""
+    cfg = config or load_config()
+    windows = plan_windows(as_of, cfg)
+    check_history(first_feature_date(conn), windows, cfg.windows.min_history_days)
+    check_label_horizon(conn, windows.all_dates, cfg.label_horizon_days)
+    check_labels_mature(label_status(conn, windows.all_dates), windows)
+    frames = split_by_window(
+        load_training_frame(conn, windows.all_dates, cfg.label_horizon_days), windows
+    )
+    check_frames(frames, cfg.guards)
+
+    result = train_model(frames, cfg)
+    model = result.model
+    test = frames["test"]
+    model_metrics = probability_metrics(labels_of(test), model.predict(test))
+    baselines = evaluate_baselines(conn, frames, model.spec, cfg)
+    champion = evaluate_champion(get_champion(conn, cfg.model_name), test)
+
+    available = {k: v for k, v in baselines.items() if v is not None}
+    champion_metrics = champion["metrics"] if champion else None
+    promoted, reason = decide_promotion(
+        model_metrics,
+        champion_metrics,
+        cfg.promotion.auc_margin,
+        available,
+        cfg.promotion.baseline_margin,
+    )
+    if champion and champion_metrics is None:
+        reason += f" The champion could not score this window: {champion['error']}"
+    failed = baselines_not_beaten(model_metrics, available, cfg.promotion.baseline_margin)
+    status = "candidate" if promoted or not failed else "rejected"
+    text = verdict(model_metrics, available, cfg.promotion.baseline_margin)
+
+    metrics = {
+        "model": model_metrics,
+        "baselines": baselines,
+        "champion": champion,
+        "oracle_ratios": (
+            oracle_ratios(model_metrics["roc_auc"], baselines["oracle"]["roc_auc"])
+            if baselines.get("oracle")
+            else None
+        ),
+        "validation_auc": result.validation_auc,
+        "best_iteration": result.best_iteration,
+        "feature_importance": model.feature_importance(),
+        "rows": {name: len(frames[name]) for name in WINDOW_NAMES},
+        "positives": {name: int(labels_of(frames[name]).sum()) for name in WINDOW_NAMES},
+    }
+    version = register(
+        conn,
+        model_name=cfg.model_name,
+        artifact=model.to_artifact(),
+        windows=windows.as_dict(),
+        label_horizon_days=cfg.label_horizon_days,
+        params={
+            "lightgbm": result.params,
+            "num_boost_round": cfg.lightgbm.num_boost_round,
+            "early_stopping_rounds": cfg.lightgbm.early_stopping_rounds,
+            "calibration": model.calibrator.to_dict(),
+        },
+        features=model.spec.to_dict(),
+        metrics=metrics,
+        status=status,
+        verdict=text,
+        decision_reason=reason,
+    )
+    if promoted:
+        promote(conn, cfg.model_name, version, reason=reason)
+    build_report(conn, cfg.model_name, version)
+    final = get_champion(conn, cfg.model_name, with_artifact=False)
+    return jsonable(
+        {
+            "model_name": cfg.model_name,
+            "model_version": version,
+            "status": "champion" if final and final.model_version == version else status,
+            "promoted": promoted,
+            "decision_reason": reason,
+            "verdict": text,
+            "metrics": _scalars(model_metrics),
+            "baselines": {k: _scalars(v) for k, v in baselines.items()},
+            "champion_on_same_window": (
+                {"model_version": champion["model_version"], **(_scalars(champion_metrics) or {})}
+                if champion
+                else None
+            ),
+            "oracle_ratios": metrics["oracle_ratios"],
+            "windows": windows.as_dict(),
+            "rows": metrics["rows"],
+            "features": len(model.spec.features),
+            "best_iteration": result.best_iteration,
+        }
+    )
+
+
+def score(conn, *, score_date: date, config: PropensityConfig | None = None) -> dict:
+    """Score every user as of `score_date` with the champion, then record drift and realized
+    performance and refresh the champion's report."""
+    cfg = config or load_config()
+    record = resolve_model(conn, cfg.model_name, None)
+    rows = score_propensity(
+        conn,
+        score_date,
+        model_name=cfg.model_name,
+        model_version=record.model_version,
+        batch_size=cfg.scoring.batch_size,
+        refresh_view=True,
+    )
+    monitoring = monitor_propensity(conn, record, score_date, cfg.drift)
+    build_report(conn, cfg.model_name, record.model_version)
+    by_status: dict[str, list[str]] = {"warn": [], "fail": []}
+    for row in monitoring:
+        if row["status"] in by_status:
+            by_status[row["status"]].append(f"{row['metric']}@{row['metric_date']}")
+    worst = "fail" if by_status["fail"] else "warn" if by_status["warn"] else "ok"
+    score_mean = next((r["value"] for r in monitoring if r["metric"] == "score_mean"), None)
+    return jsonable(
+        {
+            "model_name": cfg.model_name,
+            "model_version": record.model_version,
+            "score_date": score_date,
+            "rows": rows,
+            "mean_probability": None if score_mean is None else float(np.round(score_mean, 6)),
+            "monitoring_status": worst,
+            "monitoring_warn": by_status["warn"],
+            "monitoring_fail": by_status["fail"],
+        }
+    )
