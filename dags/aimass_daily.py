@@ -27,7 +27,7 @@ from datetime import date
 
 from aimass.orchestration import assets, daily
 from aimass.orchestration.connections import warehouse_dsn
-from aimass.orchestration.defaults import DAG_DEFAULTS, on_failure
+from aimass.orchestration.defaults import DAG_DEFAULTS, DAILY_SCHEDULE, on_failure
 from airflow.sdk import Param, dag, get_current_context, task
 
 
@@ -37,7 +37,7 @@ def _ds() -> date:
 
 @dag(
     dag_id="aimass_daily",
-    schedule="@daily",
+    schedule=DAILY_SCHEDULE,
     doc_md=__doc__,
     tags=["aimass", "daily"],
     on_failure_callback=on_failure,

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
 import psycopg2
 import pytest
-
-from aimass.testing import temporary_database
-from aimass.warehouse import ensure_layout
+from aimass.setup.runtime_env import airflow_settings, platform_settings
+from aimass.testing import admin_url, temporary_database
+from aimass.warehouse import connect, ensure_layout
 
 
 @pytest.fixture
@@ -36,3 +42,47 @@ def warehouse(warehouse_url):
         yield conn
     finally:
         conn.close()
+
+
+# An isolated platform for end-to-end runs: fresh warehouse and Airflow metadata databases,
+# a temporary AIMASS_HOME, and the same runtime settings `make setup` writes.
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+AIRFLOW = str(Path(sys.executable).parent / "airflow")
+
+
+@pytest.fixture(scope="module")
+def platform_env():
+    """Environment variables of a throw-away platform (databases dropped afterwards)."""
+    with (
+        temporary_database("aimass_e2e_wh") as warehouse_dsn,
+        temporary_database("aimass_e2e_af") as metadata_dsn,
+        tempfile.TemporaryDirectory(prefix="aimass-e2e-") as home,
+    ):
+        with connect(warehouse_dsn) as conn:
+            ensure_layout(conn)
+        env = {
+            **os.environ,
+            **platform_settings(
+                home=Path(home), admin_dsn=admin_url(), warehouse_dsn=warehouse_dsn, pii_key=None
+            ),
+            **airflow_settings(home=Path(home), repo_root=REPO_ROOT, metadata_dsn=metadata_dsn),
+        }
+        migrate = subprocess.run(
+            [AIRFLOW, "db", "migrate"], env=env, capture_output=True, text=True
+        )
+        assert migrate.returncode == 0, migrate.stdout[-3000:] + migrate.stderr[-3000:]
+        yield env
+
+
+def _run_dag(env: dict, dag_id: str, day: str, conf: str | None = None):
+    cmd = [AIRFLOW, "dags", "test", dag_id, day]
+    if conf:
+        cmd += ["--conf", conf]
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1200)
+
+
+@pytest.fixture(scope="module")
+def run_dag():
+    """`airflow dags test` for one day: (env, dag_id, day, conf) -> completed process."""
+    return _run_dag
