@@ -20,6 +20,8 @@ COLUMN_TYPES = {
     "date": "date",
 }
 KINDS = {"file", "api", "sql"}
+MISSING_PARTITION_POLICIES = {"warn", "fail"}
+PAGINATIONS = {"cursor", "page"}
 FORMATS = {"csv", "jsonl", "parquet"}
 # Columns the loader adds to every raw table.
 LOAD_COLUMNS = {
@@ -44,6 +46,30 @@ class Column:
 
 
 @dataclass(frozen=True)
+class ApiSettings:
+    """Where and how to fetch a `kind: api` source (an HTTP JSON API)."""
+
+    resource: str
+    endpoint: str | None = None
+    endpoint_env: str | None = None
+    token_env: str | None = None
+    conn_id: str | None = None
+    pagination: str = "cursor"
+    page_size: int = 1000
+    max_retries: int = 5
+    timeout_s: float = 30.0
+
+
+@dataclass(frozen=True)
+class SqlSettings:
+    """Where and how to extract a `kind: sql` source (a table of an OLTP database)."""
+
+    table: str
+    dsn_env: str | None = None
+    conn_id: str | None = None
+
+
+@dataclass(frozen=True)
 class SourceContract:
     name: str
     kind: str
@@ -56,6 +82,10 @@ class SourceContract:
     max_bad_fraction: float = 0.05
     on_missing_partition: str = "warn"
     options: dict = field(default_factory=dict, hash=False, compare=False)
+    late_arrival_days: int = 3
+    location: str | None = None
+    api: ApiSettings | None = None
+    sql: SqlSettings | None = None
 
     @property
     def column_names(self) -> list[str]:
@@ -76,9 +106,7 @@ class SourceContract:
         cols = [f'"{c.name}" {c.pg_type}' for c in self.columns]
         cols += [f"{name} {decl}" for name, decl in LOAD_COLUMNS.items()]
         return (
-            f'create table if not exists {schema}."{self.name}" (\n  '
-            + ",\n  ".join(cols)
-            + "\n)"
+            f'create table if not exists {schema}."{self.name}" (\n  ' + ",\n  ".join(cols) + "\n)"
         )
 
 
@@ -117,14 +145,44 @@ def _parse_source(name: str, spec: dict, defaults: dict) -> SourceContract:
     partition = merged.get("partition", "snapshot")
     if partition != "snapshot" and partition not in names:
         problems.append(f"partition column {partition!r} is not declared")
+    if merged.get("on_missing_partition", "warn") not in MISSING_PARTITION_POLICIES:
+        problems.append(
+            f"on_missing_partition {merged.get('on_missing_partition')!r} is not one of "
+            f"{sorted(MISSING_PARTITION_POLICIES)}"
+        )
+    api = _parse_settings(ApiSettings, merged.get("api"), "api", problems)
+    sql_settings = _parse_settings(SqlSettings, merged.get("sql"), "sql", problems)
+    if kind == "api" and (api is None or not (api.endpoint or api.endpoint_env or api.conn_id)):
+        problems.append(
+            "kind api needs an `api:` block with resource and endpoint, endpoint_env or conn_id"
+        )
+    if api is not None and api.pagination not in PAGINATIONS:
+        problems.append(f"api.pagination {api.pagination!r} is not one of {sorted(PAGINATIONS)}")
+    if kind == "sql":
+        if sql_settings is None or not (sql_settings.dsn_env or sql_settings.conn_id):
+            problems.append("kind sql needs a `sql:` block with table and dsn_env or conn_id")
+        if not merged.get("incremental_column"):
+            problems.append("kind sql needs `incremental_column` (the updated_at watermark)")
     if problems:
         raise ValueError(
-            f"sources config: source {name!r} is invalid: " + "; ".join(problems)
+            f"sources config: source {name!r} is invalid: "
+            + "; ".join(problems)
             + ". Fix its entry in the sources config."
         )
     known = {
-        "kind", "format", "partition", "primary_key", "columns", "optional",
-        "incremental_column", "max_bad_fraction", "on_missing_partition",
+        "kind",
+        "format",
+        "partition",
+        "primary_key",
+        "columns",
+        "optional",
+        "incremental_column",
+        "max_bad_fraction",
+        "on_missing_partition",
+        "late_arrival_days",
+        "location",
+        "api",
+        "sql",
     }
     return SourceContract(
         name=name,
@@ -138,7 +196,27 @@ def _parse_source(name: str, spec: dict, defaults: dict) -> SourceContract:
         max_bad_fraction=float(merged.get("max_bad_fraction", 0.05)),
         on_missing_partition=merged.get("on_missing_partition", "warn"),
         options={k: v for k, v in merged.items() if k not in known},
+        late_arrival_days=int(merged.get("late_arrival_days", 3)),
+        location=merged.get("location"),
+        api=api,
+        sql=sql_settings,
     )
+
+
+def _parse_settings(cls, spec, label: str, problems: list[str]):
+    """An `ApiSettings`/`SqlSettings` from a YAML mapping (None when absent)."""
+    if spec is None:
+        return None
+    allowed = set(cls.__dataclass_fields__)
+    unknown = sorted(set(spec) - allowed)
+    if unknown:
+        problems.append(f"{label}: unknown keys {unknown} (allowed: {sorted(allowed)})")
+        return None
+    try:
+        return cls(**spec)
+    except TypeError as exc:
+        problems.append(f"{label}: {exc}")
+        return None
 
 
 def sources_config_path() -> Path:

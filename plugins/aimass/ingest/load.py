@@ -1,0 +1,369 @@
+"""The one load path into `raw`: parse, validate, then one transaction per (source, day).
+
+In that transaction (see `unit_tx`): `pg_advisory_xact_lock` on (source, day) so two loads
+of one unit never interleave, delete the unit's rows from `raw.<source>` and
+`quarantine.<source>`, binary-COPY the good rows, COPY the rejects, upsert the unit's row
+in `raw._load_log`. A load that dies half-way (exception, SIGKILL) rolls back and leaves the
+previous state; a failed load leaves only a `failed` row in the load log.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from psycopg2 import sql
+from psycopg2.extensions import TRANSACTION_STATUS_IDLE
+
+from aimass.contracts import LOAD_COLUMNS, SourceContract
+from aimass.ingest.errors import IngestError, TooManyBadRowsError
+from aimass.ingest.parse import parse_payload
+from aimass.ingest.payload import Payload, unit_checksum
+from aimass.ingest.pgbinary import encode_rows
+from aimass.ingest.result import LoadResult
+from aimass.ingest.unit_tx import (
+    Closing,
+    UnitTransaction,
+    copy_csv,
+    transaction,
+    unit_lock_key,
+    upsert_load_log,
+)
+from aimass.ingest.validate import QuarantineRow, ValidatedRows, day_window, validate_rows
+
+log = logging.getLogger(__name__)
+
+CHUNK_ROWS = 65_536
+_LOAD_COLUMN_TYPES = {
+    "_batch_id": "text",
+    "_loaded_at": "timestamptz",
+    "_source_uri": "text",
+    "_ds": "date",
+}
+
+
+def load_unit(
+    conn,
+    contract: SourceContract,
+    payloads: Sequence[Payload],
+    *,
+    ds: date,
+    pii_key: bytes,
+    unit_uri: str,
+    day_column: str | None = None,
+    late_days: int | None = None,
+    force: bool = True,
+) -> LoadResult:
+    """Load the files of one (source, ds) unit; rows get `_ds = ds`.
+
+    `day_column` (default: the contract's partition column, none for snapshots) must lie in
+    [ds - late_days, ds + 1 day). Without `force`, a unit whose checksum equals the last
+    successful load of the same `unit_uri` is skipped.
+    """
+    started, started_at = time.monotonic(), datetime.now(UTC)
+    batch_id = str(uuid.uuid4())
+    checksum = unit_checksum(payloads)
+    if day_column is None and not contract.is_snapshot:
+        day_column = contract.partition
+    late_days = contract.late_arrival_days if late_days is None else late_days
+    tx = UnitTransaction(
+        conn,
+        contract,
+        ds=ds,
+        unit_uri=unit_uri,
+        checksum=checksum,
+        skip_unchanged=not force,
+        raw_columns=raw_columns(contract),
+    ).start()
+    try:
+        parts = [parse_payload(p, contract) for p in payloads]
+        window = day_window(ds, late_days) if day_column else None
+        rows = validate_rows(parts, contract, pii_key=pii_key, day_column=day_column, window=window)
+        for message in rows.warnings:
+            log.warning("%s %s: %s", contract.name, ds, message)
+        if tx.wait_ready():
+            return _skipped(contract, ds, unit_uri, checksum, started)
+        check_bad_fraction(contract, rows, ds)
+        return _stream(
+            tx,
+            contract,
+            rows.good,
+            rows.rejects,
+            ds=ds,
+            unit_uri=unit_uri,
+            batch_id=batch_id,
+            rows_in=rows.rows_in,
+            checksum=checksum,
+            started=started,
+            started_at=started_at,
+            warnings=rows.warnings,
+        )
+    except BaseException as exc:
+        tx.abort()
+        if isinstance(exc, Exception):
+            record_failure(
+                conn, contract, ds, unit_uri, batch_id, checksum, started, started_at, exc
+            )
+        raise
+
+
+def load_history_unit(
+    conn,
+    contract: SourceContract,
+    payloads: Sequence[Payload],
+    *,
+    pii_key: bytes,
+    unit_uri: str,
+) -> list[LoadResult]:
+    """Load a multi-day export: each row's `_ds` is the UTC day of its partition column
+    (snapshot sources: of `incremental_column`); one transaction per day replaces that day."""
+    started, started_at = time.monotonic(), datetime.now(UTC)
+    checksum = unit_checksum(payloads)
+    day_column = contract.incremental_column if contract.is_snapshot else contract.partition
+    if day_column is None:
+        raise IngestError(
+            f"source {contract.name!r} is a snapshot without `incremental_column`; a history "
+            "export needs it to place rows on days. Set it in sources.yml."
+        )
+    try:
+        parts = [parse_payload(p, contract) for p in payloads]
+        rows = validate_rows(
+            parts, contract, pii_key=pii_key, day_column=day_column, split_by_day=True
+        )
+        for message in rows.warnings:
+            log.warning("%s history: %s", contract.name, message)
+        check_bad_fraction(contract, rows, None)
+    except Exception as exc:
+        record_failure(
+            conn,
+            contract,
+            started_at.date(),
+            unit_uri,
+            str(uuid.uuid4()),
+            checksum,
+            started,
+            started_at,
+            exc,
+        )
+        raise
+    by_day: dict[date | None, list[QuarantineRow]] = {}
+    for reject in rows.rejects:
+        by_day.setdefault(reject.day, []).append(reject)
+    days = sorted(set(rows.days.to_pylist()) | {d for d in by_day if d is not None})
+    results = []
+    for day in days:
+        good = rows.good.filter(pc.equal(rows.days, pa.scalar(day, pa.date32())))
+        rejects = by_day.get(day, [])
+        day_started, day_started_at = time.monotonic(), datetime.now(UTC)
+        batch_id = str(uuid.uuid4())
+        tx = UnitTransaction(
+            conn,
+            contract,
+            ds=day,
+            unit_uri=unit_uri,
+            checksum=checksum,
+            skip_unchanged=False,
+            raw_columns=raw_columns(contract),
+        ).start()
+        try:
+            tx.wait_ready()
+            results.append(
+                _stream(
+                    tx,
+                    contract,
+                    good,
+                    rejects,
+                    ds=day,
+                    unit_uri=unit_uri,
+                    batch_id=batch_id,
+                    rows_in=good.num_rows + len(rejects),
+                    checksum=checksum,
+                    started=day_started,
+                    started_at=day_started_at,
+                    warnings=rows.warnings,
+                )
+            )
+        except BaseException as exc:
+            tx.abort()
+            if isinstance(exc, Exception):
+                record_failure(
+                    conn,
+                    contract,
+                    day,
+                    unit_uri,
+                    batch_id,
+                    checksum,
+                    day_started,
+                    day_started_at,
+                    exc,
+                )
+            raise
+    replace_undated_rejects(conn, contract, [p.uri for p in payloads], by_day.get(None, []))
+    return results
+
+
+def raw_columns(contract: SourceContract) -> list[str]:
+    return contract.column_names + list(LOAD_COLUMNS)
+
+
+def _stream(
+    tx: UnitTransaction,
+    contract,
+    good: pa.Table,
+    rejects,
+    *,
+    ds,
+    unit_uri,
+    batch_id,
+    rows_in,
+    checksum,
+    started,
+    started_at,
+    warnings,
+) -> LoadResult:
+    """Encode the good rows chunk by chunk into the worker's COPY, then close the unit."""
+    loaded_at = datetime.now(UTC)
+    uris = good.column("_source_uri").combine_chunks() if good.num_rows else None
+    single_uri = uris is not None and pc.count_distinct(uris).as_py() == 1
+    constants = [
+        ("text", pa.scalar(batch_id)),
+        ("timestamptz", pa.scalar(loaded_at, pa.timestamp("us", tz="UTC"))),
+    ]
+    for lo in range(0, good.num_rows, CHUNK_ROWS):
+        chunk = good.slice(lo, CHUNK_ROWS)
+        uri = pa.scalar(uris[0].as_py()) if single_uri else chunk.column("_source_uri")
+        columns = [(c.pg_type, chunk.column(c.name)) for c in contract.columns]
+        columns += [*constants, ("text", uri), ("date", pa.scalar(ds, pa.date32()))]
+        tx.put(encode_rows(columns, chunk.num_rows).to_pybytes())
+    message = "; ".join(warnings)
+    top = tuple(Counter(r.reason for r in rejects).most_common(5))
+    log_row = dict(
+        batch_id=batch_id,
+        source=contract.name,
+        ds=ds,
+        source_uri=unit_uri,
+        status="loaded",
+        rows_in=rows_in,
+        rows_loaded=good.num_rows,
+        rows_rejected=len(rejects),
+        checksum=checksum,
+        started_at=started_at,
+        duration_s=time.monotonic() - started,
+        message=message,
+    )
+    tx.finish(Closing(quarantine_table(rejects, batch_id, ds), log_row))
+    for reason, count in top:
+        log.info("%s %s: quarantined %d rows: %s", contract.name, ds, count, reason)
+    return LoadResult(
+        contract.name,
+        ds,
+        batch_id,
+        "loaded",
+        rows_in=rows_in,
+        rows_loaded=good.num_rows,
+        rows_rejected=len(rejects),
+        checksum=checksum,
+        duration_s=time.monotonic() - started,
+        top_reasons=top,
+        source_uri=unit_uri,
+        message=message,
+        warnings=tuple(warnings),
+    )
+
+
+def _skipped(contract, ds, unit_uri, checksum, started) -> LoadResult:
+    return LoadResult(
+        contract.name,
+        ds,
+        None,
+        "skipped",
+        checksum=checksum,
+        source_uri=unit_uri,
+        duration_s=time.monotonic() - started,
+        message="unchanged since the last load",
+    )
+
+
+def check_bad_fraction(contract: SourceContract, rows: ValidatedRows, ds: date | None) -> None:
+    """Raise `TooManyBadRowsError` when more than `max_bad_fraction` of the rows are bad."""
+    fraction = rows.bad_fraction()
+    if fraction <= contract.max_bad_fraction:
+        return
+    per_file = Counter(r.uri for r in rows.rejects)
+    worst = [uri for uri, _ in per_file.most_common(3)]
+    top = "; ".join(f"{reason} ({count})" for reason, count in rows.top_reasons[:3])
+    error = TooManyBadRowsError(
+        f"{contract.name} {ds or 'history'}: {len(rows.rejects)} of {rows.rows_in} rows "
+        f"({fraction:.1%}) are bad, above max_bad_fraction {contract.max_bad_fraction:.1%}, "
+        f"in {', '.join(worst)}. Top reasons: {top}. Nothing was loaded for this unit; fix "
+        "the file and re-run, or raise max_bad_fraction in sources.yml if this is expected."
+    )
+    error.rows_in, error.rows_rejected, error.fraction = rows.rows_in, len(rows.rejects), fraction
+    error.top_reasons = rows.top_reasons[:3]
+    error.files = worst
+    raise error
+
+
+def record_failure(conn, contract, ds, unit_uri, batch_id, checksum, started, started_at, exc):
+    """Write a `failed` load-log row after the load's transaction rolled back."""
+    try:
+        if conn.closed:
+            return
+        if conn.get_transaction_status() != TRANSACTION_STATUS_IDLE:
+            conn.rollback()
+        with transaction(conn) as cur:
+            upsert_load_log(
+                cur,
+                batch_id=batch_id,
+                source=contract.name,
+                ds=ds,
+                source_uri=unit_uri,
+                status="failed",
+                rows_in=getattr(exc, "rows_in", 0),
+                rows_rejected=getattr(exc, "rows_rejected", 0),
+                checksum=checksum,
+                started_at=started_at,
+                duration_s=time.monotonic() - started,
+                message=f"{type(exc).__name__}: {exc}"[:4000],
+            )
+    except Exception as log_exc:  # the original error is what the caller needs to see
+        log.warning("could not record the failed load of %s %s: %s", contract.name, ds, log_exc)
+
+
+def quarantine_table(rejects: list[QuarantineRow], batch_id: str, ds: date | None) -> pa.Table:
+    return pa.table(
+        {
+            "_batch_id": pa.repeat(batch_id, len(rejects)),
+            "_ds": pa.array([ds if ds is not None else r.day for r in rejects], pa.date32()),
+            "_source_uri": pa.array([r.uri for r in rejects], pa.string()),
+            "_line_no": pa.array([r.line_no for r in rejects], pa.int64()),
+            "_reason": pa.array([r.reason for r in rejects], pa.string()),
+            "_raw_line": pa.array(
+                [r.raw_line.replace("\x00", "\\x00") for r in rejects], pa.string()
+            ),
+        }
+    )
+
+
+def replace_undated_rejects(conn, contract, uris: list[str], rejects: list[QuarantineRow]) -> None:
+    """History rows without a usable day: quarantined with `_ds` null, replaced per export."""
+    table = sql.Identifier(contract.name)
+    with transaction(conn) as cur:
+        cur.execute("select pg_advisory_xact_lock(%s)", (unit_lock_key(contract.name, None),))
+        cur.execute(
+            sql.SQL("delete from quarantine.{} where _ds is null and _source_uri = any(%s)").format(
+                table
+            ),
+            (uris,),
+        )
+        copy_csv(
+            cur,
+            sql.SQL("quarantine.{}").format(table),
+            quarantine_table(rejects, str(uuid.uuid4()), None),
+        )

@@ -1,0 +1,82 @@
+"""Keyed pseudonyms for PII columns: `hmac_sha256(key, value).hexdigest()`.
+
+The same key gives the same pseudonym on every run (joins keep working); another key gives
+other pseudonyms. Null and empty values stay null.
+"""
+
+from __future__ import annotations
+
+import csv
+import hmac
+import io
+import json
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+def pseudonymise_value(key: bytes, value: str) -> str:
+    """The pseudonym of one clear-text value."""
+    return hmac.digest(key, value.encode("utf-8"), "sha256").hex()
+
+
+def pseudonymise_array(key: bytes, values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Pseudonymise a string array; hashes each distinct value once."""
+    _require_key(key)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    values = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+    encoded = values.dictionary_encode()
+    digest = hmac.digest
+    hashed = pa.array(
+        [digest(key, v.encode("utf-8"), "sha256").hex() for v in encoded.dictionary.to_pylist()],
+        type=pa.string(),
+    )
+    return pc.take(hashed, encoded.indices)
+
+
+def _require_key(key: bytes) -> None:
+    if not isinstance(key, bytes | bytearray) or len(key) < 16:
+        raise ValueError(
+            "the PII key must be at least 16 bytes; pass "
+            "aimass.settings.load_settings().require_pii_key()"
+        )
+
+
+def mask_raw_line(
+    key: bytes,
+    text: str,
+    *,
+    fmt: str,
+    header: tuple[str, ...],
+    pii_columns: frozenset[str],
+    structured: bool,
+) -> str:
+    """The raw text of a rejected row with its PII values pseudonymised.
+
+    CSV rows keep their text with the PII fields replaced; JSON rows are re-serialised with
+    the PII keys replaced. A row of a PII source that cannot be split into named fields
+    (wrong column count, invalid JSON) is withheld: only its pseudonym is kept, the landed
+    file still holds the original.
+    """
+    if not pii_columns:
+        return text
+    if fmt == "csv":
+        fields = next(csv.reader([text]), [])
+        if len(fields) == len(header):
+            for i, name in enumerate(header):
+                if name in pii_columns and fields[i] != "":
+                    fields[i] = pseudonymise_value(key, fields[i])
+            out = io.StringIO()
+            csv.writer(out, lineterminator="").writerow(fields)
+            return out.getvalue()
+    elif structured:
+        record = json.loads(text)
+        for name in pii_columns & record.keys():
+            if record[name] not in (None, ""):
+                record[name] = pseudonymise_value(key, str(record[name]))
+        return json.dumps(record)
+    return (
+        "[withheld: this row of a source with PII columns could not be split into fields; "
+        f"pseudonym of the line {pseudonymise_value(key, text)}]"
+    )
