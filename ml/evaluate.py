@@ -150,6 +150,10 @@ def oracle_ratios(model_auc: float, oracle_auc: float) -> dict:
     return out
 
 
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def verdict(model_metrics: dict, baselines: dict[str, dict], margin: float = 0.0) -> str:
     """One plain sentence on how the model compares with each baseline on the test window."""
     auc = model_metrics["roc_auc"]
@@ -170,15 +174,14 @@ def verdict(model_metrics: dict, baselines: dict[str, dict], margin: float = 0.0
         )
     if not_beaten:
         return (
-            f"The model (AUC {auc:.3f}) does NOT beat the {', '.join(not_beaten)} on the test "
+            f"The model (AUC {auc:.3f}) does NOT beat the {_and(not_beaten)} on the test "
             "window; do not use it for targeting. Check the feature marts for missing sources, "
             "train on more history, or keep the current champion." + oracle_text
         )
     if not beaten:
         return f"The model has AUC {auc:.3f}; no baseline was available to compare." + oracle_text
-    return f"The model (AUC {auc:.3f}) beats the {', '.join(beaten)} on the test window." + (
-        oracle_text
-    )
+    beats = f"The model (AUC {auc:.3f}) beats the {_and(beaten)} on the test window."
+    return beats + oracle_text
 
 
 def evaluate_baselines(
