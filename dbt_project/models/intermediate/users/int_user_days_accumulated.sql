@@ -1,0 +1,178 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['user_id', 'activity_date'],
+        incremental_strategy='delete+insert',
+        indexes=[
+            {'columns': ['activity_date', 'user_id'], 'unique': true},
+        ],
+    )
+}}
+{%- set counts = user_day_count_measures() %}
+{%- set amounts = user_day_amount_measures() %}
+-- One row per (user_id, activity_date) for every day from the day the user is first known (at
+-- the earliest the first data day) to the last data day: running totals `cum_<measure>` of
+-- every daily measure up to and including that day, and the last event, order and purchase
+-- day so far.
+-- A w-day window ending on day d is then cum(d) - cum(d - w), whatever the day.
+with
+
+users as (
+
+    select * from {{ ref('int_users_unioned') }}
+
+),
+
+calendar as (
+
+    select
+        min(first_data_day) as first_data_day,
+        min(last_data_day) as last_data_day
+    from {{ ref('int_calendar_days_spined') }}
+
+),
+
+{% if is_incremental() -%}
+rebuild_window as (
+
+    select
+        coalesce(
+            least(
+                (
+                    select min(activity_date)
+                    from {{ ref('int_user_days_aggregated') }}
+                    where source_loaded_at >= {{ loaded_since_cutoff('source_loaded_at') }}
+                ),
+                {{ lookback_start_day('activity_date') }}
+            ),
+            (select first_data_day from calendar)
+        ) as rebuild_from
+
+),
+
+-- running totals up to the day before the rebuilt days
+carried as (
+
+    select * from {{ this }}
+    where activity_date = (select rebuild_from - 1 from rebuild_window)
+
+),
+{%- endif %}
+
+user_days as (
+
+    select * from {{ ref('int_user_days_aggregated') }}
+    {%- if is_incremental() %}
+    where activity_date >= (select rebuild_from from rebuild_window)
+    {%- endif %}
+
+),
+
+user_spans as (
+
+    select
+        users.user_id,
+        calendar.last_data_day,
+        {%- if is_incremental() %}
+        case
+            when carried.user_id is not null
+                then (select rebuild_from from rebuild_window)
+            else greatest(users.known_since_date, calendar.first_data_day)
+        end as first_day
+        {%- else %}
+        greatest(users.known_since_date, calendar.first_data_day) as first_day
+        {%- endif %}
+    from users
+    cross join calendar
+    {%- if is_incremental() %}
+    left join carried
+        on users.user_id = carried.user_id
+    {%- endif %}
+
+),
+
+spine as (
+
+    select
+        user_spans.user_id,
+        user_spans.first_day + day_offset as activity_date
+    from user_spans
+    cross join
+        lateral generate_series(0, user_spans.last_data_day - user_spans.first_day) as day_offset
+
+),
+
+daily as (
+
+    select
+        spine.user_id,
+        spine.activity_date,
+        {%- for measure in counts + amounts %}
+        coalesce(user_days.{{ measure }}, 0) as {{ measure }},
+        {%- endfor %}
+        user_days.last_event_date,
+        user_days.last_order_date,
+        user_days.last_purchase_date,
+        user_days.source_loaded_at
+    from spine
+    left join user_days
+        on
+            spine.user_id = user_days.user_id
+            and spine.activity_date = user_days.activity_date
+
+),
+
+running as (
+
+    select
+        user_id,
+        activity_date,
+        {%- for measure in counts + amounts %}
+        sum({{ measure }}) over running_window as {{ measure }}_running,
+        {%- endfor %}
+        max(last_event_date) over running_window as last_event_date_running,
+        max(last_order_date) over running_window as last_order_date_running,
+        max(last_purchase_date) over running_window as last_purchase_date_running,
+        source_loaded_at
+    from daily
+    window running_window as (
+        partition by user_id
+        order by activity_date
+        rows between unbounded preceding and current row
+    )
+
+)
+
+select
+    running.user_id,
+    running.activity_date,
+    {%- for measure in counts %}
+    (
+        {%- if is_incremental() %}coalesce(carried.cum_{{ measure }}, 0) + {% endif -%}
+        running.{{ measure }}_running
+    )::bigint as cum_{{ measure }},
+    {%- endfor %}
+    {%- for measure in amounts %}
+    (
+        {%- if is_incremental() %}coalesce(carried.cum_{{ measure }}, 0) + {% endif -%}
+        running.{{ measure }}_running
+    )::numeric as cum_{{ measure }},
+    {%- endfor %}
+    {%- if is_incremental() %}
+    coalesce(running.last_event_date_running, carried.last_event_date) as last_event_date,
+    coalesce(running.last_order_date_running, carried.last_order_date) as last_order_date,
+    coalesce(
+        running.last_purchase_date_running, carried.last_purchase_date
+    ) as last_purchase_date,
+    {%- else %}
+    running.last_event_date_running as last_event_date,
+    running.last_order_date_running as last_order_date,
+    running.last_purchase_date_running as last_purchase_date,
+    {%- endif %}
+    running.source_loaded_at,
+    '{{ invocation_id }}'::text as refreshed_by_invocation
+from running
+{%- if is_incremental() %}
+left join carried
+    on running.user_id = carried.user_id
+{%- endif %}
