@@ -27,7 +27,7 @@ def storage_path(uri: str):
 
 def source_folder(landing_uri: str, contract: SourceContract):
     """The landing folder of one source."""
-    return storage_path(landing_uri) / contract.location or contract.name
+    return storage_path(landing_uri) / (contract.location or contract.name)
 
 
 def list_partitions(folder) -> dict[date, object]:

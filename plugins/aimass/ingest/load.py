@@ -120,12 +120,15 @@ def load_history_unit(
     *,
     pii_key: bytes,
     unit_uri: str,
+    day_column: str | None = None,
 ) -> list[LoadResult]:
-    """Load a multi-day export: each row's `_ds` is the UTC day of its partition column
-    (snapshot sources: of `incremental_column`); one transaction per day replaces that day."""
+    """Load a multi-day export: each row's `_ds` is the UTC day of `day_column` (default:
+    the partition column; snapshot sources: `incremental_column`); one transaction per day
+    replaces that day."""
     started, started_at = time.monotonic(), datetime.now(UTC)
     checksum = unit_checksum(payloads)
-    day_column = contract.incremental_column if contract.is_snapshot else contract.partition
+    if day_column is None:
+        day_column = contract.incremental_column if contract.is_snapshot else contract.partition
     if day_column is None:
         raise IngestError(
             f"source {contract.name!r} is a snapshot without `incremental_column`; a history "
@@ -298,8 +301,9 @@ def check_bad_fraction(contract: SourceContract, rows: ValidatedRows, ds: date |
     per_file = Counter(r.uri for r in rows.rejects)
     worst = [uri for uri, _ in per_file.most_common(3)]
     top = "; ".join(f"{reason} ({count})" for reason, count in rows.top_reasons[:3])
+    bad = round(fraction * rows.rows_in)
     error = TooManyBadRowsError(
-        f"{contract.name} {ds or 'history'}: {len(rows.rejects)} of {rows.rows_in} rows "
+        f"{contract.name} {ds or 'history'}: {bad} of {rows.rows_in} rows "
         f"({fraction:.1%}) are bad, above max_bad_fraction {contract.max_bad_fraction:.1%}, "
         f"in {', '.join(worst)}. Top reasons: {top}. Nothing was loaded for this unit; fix "
         "the file and re-run, or raise max_bad_fraction in sources.yml if this is expected."

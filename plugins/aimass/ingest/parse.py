@@ -92,7 +92,7 @@ def parse_payload(payload: Payload, contract: SourceContract) -> ParsedRows:
 
 
 def check_header(
-    names: list[str], contract: SourceContract, uri: str
+    names: list[str], contract: SourceContract, uri: str, *, warn_absent: bool = True
 ) -> tuple[list[str], list[str]]:
     """Contract columns present in `names`, and warnings; raises on drift."""
     seen, duplicates = set(), set()
@@ -118,7 +118,7 @@ def check_header(
             f"{contract.name!r} in sources.yml to keep them."
         )
     absent = [c.name for c in contract.columns if c.name not in seen]
-    if absent:
+    if absent and warn_absent:
         warnings.append(f"{uri}: optional columns {absent} absent; loaded as null.")
     return [n for n in names if n not in unexpected], warnings
 
@@ -292,7 +292,8 @@ def parse_jsonl(payload: Payload, contract: SourceContract) -> ParsedRows:
     if not records:
         kept_columns, warnings = [], []
     else:
-        kept_columns, warnings = check_header(list(keys), contract, payload.uri)
+        # JSON producers often leave out null keys: absent optional keys are not worth a warning
+        kept_columns, warnings = check_header(list(keys), contract, payload.uri, warn_absent=False)
     columns = {
         name: pa.array([_json_scalar(r.get(name)) for r in records], type=pa.string())
         for name in kept_columns

@@ -23,6 +23,7 @@ from aimass.ingest.values import UTC_MICROS, parse_column
 
 # A typed column whose values all fail to parse (with at least this many values) is drift.
 DRIFT_MIN_VALUES = 10
+DUPLICATE_REASON = "duplicate primary key in the partition (the last row wins)"
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,9 @@ class ValidatedRows:
         return tuple(Counter(r.reason for r in self.rejects).most_common(5))
 
     def bad_fraction(self) -> float:
-        return len(self.rejects) / self.rows_in if self.rows_in else 0.0
+        """Share of bad rows; superseded duplicates are quarantined but are not bad data."""
+        bad = sum(1 for r in self.rejects if r.reason != DUPLICATE_REASON)
+        return bad / self.rows_in if self.rows_in else 0.0
 
 
 def day_window(ds: date, late_arrival_days: int) -> tuple[datetime, datetime]:
@@ -113,7 +116,7 @@ def validate_rows(
     key_columns = list(contract.primary_key) + (["__day"] if days is not None else [])
     key_values = {**typed, "__day": days} if days is not None else typed
     duplicate = _earlier_duplicates(key_values, key_columns, ~bad)
-    checks.append((duplicate, "duplicate primary key in the partition (the last row wins)"))
+    checks.append((duplicate, DUPLICATE_REASON))
     bad |= duplicate
 
     good_index = np.flatnonzero(~bad)
