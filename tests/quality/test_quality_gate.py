@@ -7,6 +7,7 @@ from datetime import timedelta
 import psycopg2
 import pytest
 from aimass.quality import DataQualityError, run_gate
+from aimass.quality.config import expectations_config_path
 from psycopg2.extensions import make_dsn, parse_dsn
 
 
@@ -28,8 +29,8 @@ def test_clean_feature_mart_passes_and_is_recorded(warehouse_url, clean_features
     assert {r["run_id"] for r in rows} == {result.run_id}
     assert all(r["success"] and r["suite"] == "features" and r["ds"] == ds for r in rows)
     row_count = next(r for r in rows if r["expectation"] == "expect_table_row_count_to_be_between")
-    assert row_count["observed_value"] == 210
     assert row_count["kwargs"] == {"min_value": 160, "max_value": 240}  # 200 ± 20 %
+    assert row_count["observed_value"] is None  # evidence is collected for failing tables only
     index = docs_dir / "index.html"
     assert result.data_docs_index == index
     assert "features.fct_user_features_daily" in index.read_text()
@@ -219,3 +220,21 @@ def test_password_never_reaches_gx_files(warehouse_url, clean_features, ds, docs
 def test_unknown_suite_lists_the_configured_ones(warehouse_url, ds):
     with pytest.raises(ValueError, match=r"unknown data-quality suite 'nope'.*'features'"):
         run_gate(warehouse_url, "nope", ds=ds)
+
+
+def test_evidence_always_records_observed_values_of_passing_expectations(
+    warehouse_url, clean_features, ds, docs_dir, tmp_path, monkeypatch
+):
+    packaged = expectations_config_path().read_text()
+    assert "evidence: on_failure" in packaged
+    config = tmp_path / "expectations.yml"
+    config.write_text(packaged.replace("evidence: on_failure", "evidence: always"))
+    monkeypatch.setenv("AIMASS_EXPECTATIONS_CONFIG", str(config))
+
+    result = run_gate(warehouse_url, "features", ds=ds, data_docs_dir=docs_dir)
+
+    assert result.success
+    observed = {(o.expectation, o.column): o.observed_value for o in result.outcomes}
+    assert observed["expect_table_row_count_to_be_between", None] == 210
+    assert observed["expect_column_max_to_be_between", "as_of_date"] == ds.isoformat()
+    assert observed["expect_column_values_to_not_be_null", "tenure_days"]["unexpected_count"] == 0

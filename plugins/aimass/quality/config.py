@@ -13,6 +13,9 @@ import yaml
 
 RAW_CHECKS = ("columns_exist", "required_not_null", "primary_key_unique", "min_values")
 PARTITION_SELECTS = ("latest", "ds")
+# on_failure: check everything in one bundled pass, then re-run only failing tables for observed
+# values and sample rows (fast); always: collect them for every expectation (~2 queries each).
+EVIDENCE = ("on_failure", "always")
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,7 @@ class RawSourcesSuite:
     name: str
     checks: frozenset[str]
     sample_size: int = 5
+    evidence: str = "on_failure"
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class TableSuite:
     freshness: Freshness | None = None
     index_columns: tuple[str, ...] = ()
     sample_size: int = 5
+    evidence: str = "on_failure"
 
     @property
     def qualified_table(self) -> str:
@@ -86,7 +91,7 @@ def expand_expectations(entries: list) -> tuple[ExpectationSpec, ...]:
     return tuple(specs)
 
 
-def _parse_table_suite(name: str, spec: dict, sample_size: int) -> TableSuite:
+def _parse_table_suite(name: str, spec: dict, sample_size: int, evidence: str) -> TableSuite:
     qualified = spec.get("table") or ""
     if qualified.count(".") != 1:
         raise ValueError(f"table {qualified!r} must be written as <schema>.<table>")
@@ -113,13 +118,17 @@ def _parse_table_suite(name: str, spec: dict, sample_size: int) -> TableSuite:
         freshness=Freshness(**freshness) if freshness else None,
         index_columns=tuple(spec.get("index_columns") or ()),
         sample_size=sample_size,
+        evidence=evidence,
     )
 
 
 def _parse_suite(name: str, spec: dict, defaults: dict) -> SuiteConfig:
     sample_size = int(spec.get("sample_size", defaults.get("sample_size", 5)))
+    evidence = spec.get("evidence", defaults.get("evidence", "on_failure"))
     kind = spec.get("kind")
     try:
+        if evidence not in EVIDENCE:
+            raise ValueError(f"evidence {evidence!r} is not one of {list(EVIDENCE)}")
         if kind == "raw_sources":
             checks = spec.get("checks") or dict.fromkeys(RAW_CHECKS, True)
             unknown = set(checks) - set(RAW_CHECKS)
@@ -129,9 +138,10 @@ def _parse_suite(name: str, spec: dict, defaults: dict) -> SuiteConfig:
                 name=name,
                 checks=frozenset(k for k, on in checks.items() if on),
                 sample_size=sample_size,
+                evidence=evidence,
             )
         if kind == "table":
-            return _parse_table_suite(name, spec, sample_size)
+            return _parse_table_suite(name, spec, sample_size, evidence)
         raise ValueError(f"kind {kind!r} is not one of ['raw_sources', 'table']")
     except (ValueError, TypeError) as exc:
         raise ValueError(

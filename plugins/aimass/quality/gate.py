@@ -13,9 +13,9 @@ from aimass.contracts import load_contracts
 from aimass.quality.audit import ensure_audit_table, write_outcomes
 from aimass.quality.config import RawSourcesSuite, SuiteConfig, get_suite
 from aimass.quality.context import DATA_DOCS_SITE, DATASOURCE, build_context, sqlalchemy_url
-from aimass.quality.outcomes import ExpectationOutcome, failure_message, outcome_from_gx
-from aimass.quality.suites import to_gx_suite
-from aimass.quality.targets import Plan, ValidationTarget, plan_raw, plan_table
+from aimass.quality.outcomes import ExpectationOutcome, failure_message
+from aimass.quality.runner import run_targets
+from aimass.quality.targets import Plan, plan_raw, plan_table
 from aimass.settings import load_settings
 from aimass.warehouse import connect
 
@@ -44,6 +44,7 @@ class GateResult:
     rows_validated: int
     duration_s: float
     gx_duration_s: float
+    checkpoint_s: dict[str, float]
     data_docs_index: Path | None
     notes: list[str] = field(default_factory=list)
 
@@ -62,44 +63,6 @@ def plan(warehouse_url: str, suite: SuiteConfig, ds: date) -> Plan:
         if isinstance(suite, RawSourcesSuite):
             return plan_raw(cur, suite, load_contracts(), ds)
         return plan_table(cur, suite, ds)
-
-
-def _run_targets(
-    context, targets: tuple[ValidationTarget, ...], run_name: str, sample_size: int
-) -> tuple[list[ExpectationOutcome], list]:
-    """One checkpoint per target, all in one context and under one run id."""
-    import great_expectations as gx
-    from great_expectations.core.run_identifier import RunIdentifier
-
-    datasource = context.data_sources.get(DATASOURCE)
-    run_id = RunIdentifier(run_name=run_name, run_time=datetime.now(UTC))
-    outcomes, identifiers = [], []
-    for target in targets:
-        asset = datasource.add_query_asset(name=target.name, query=target.query)
-        batch = asset.add_batch_definition_whole_table(name="partition")
-        suite = context.suites.add_or_update(to_gx_suite(target.name, target.expectations))
-        definition = context.validation_definitions.add(
-            gx.ValidationDefinition(name=target.name, data=batch, suite=suite)
-        )
-        result_format = {"result_format": "SUMMARY", "partial_unexpected_count": sample_size}
-        if target.index_columns:
-            result_format["unexpected_index_column_names"] = list(target.index_columns)
-        checkpoint = context.checkpoints.add(
-            gx.Checkpoint(
-                name=target.name,
-                validation_definitions=[definition],
-                actions=[],
-                result_format=result_format,
-            )
-        )
-        checkpoint_result = checkpoint.run(run_id=run_id)
-        for identifier, suite_result in checkpoint_result.run_results.items():
-            identifiers.append(identifier)
-            outcomes += [
-                outcome_from_gx(target.table, r.to_json_dict(), sample_size)
-                for r in suite_result.results
-            ]
-    return outcomes, identifiers
 
 
 def _build_docs(context, identifiers: list, data_docs_dir: Path) -> Path:
@@ -127,17 +90,22 @@ def run_gate(
         log.info("gate %s ds=%s: %s", suite, ds, note)
 
     gx_started = time.perf_counter()
-    outcomes, data_docs_index = list(work.outcomes), None
+    outcomes, data_docs_index, checkpoint_s = list(work.outcomes), None, {}
     if work.targets:
         context = build_context(data_docs_dir)
         context.data_sources.add_postgres(
             DATASOURCE, connection_string=sqlalchemy_url(warehouse_url)
         )
-        gx_outcomes, identifiers = _run_targets(
-            context, work.targets, f"{suite}-{ds.isoformat()}", config.sample_size
+        ran = run_targets(
+            context,
+            work.targets,
+            run_name=f"{suite}-{ds.isoformat()}",
+            sample_size=config.sample_size,
+            evidence=config.evidence,
         )
-        outcomes += gx_outcomes
-        data_docs_index = _build_docs(context, identifiers, data_docs_dir)
+        outcomes += ran.outcomes
+        checkpoint_s = ran.checkpoint_s
+        data_docs_index = _build_docs(context, ran.identifiers, data_docs_dir)
     gx_duration = time.perf_counter() - gx_started
 
     validated_at = datetime.now(UTC)
@@ -161,6 +129,7 @@ def run_gate(
         rows_validated=sum(t.rows for t in work.targets),
         duration_s=time.perf_counter() - started,
         gx_duration_s=gx_duration,
+        checkpoint_s=checkpoint_s,
         data_docs_index=data_docs_index,
         notes=list(work.notes),
     )

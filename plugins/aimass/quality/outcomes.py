@@ -59,8 +59,8 @@ def outcome_from_gx(table: str, result: dict, sample_size: int) -> ExpectationOu
         note = f"GX could not evaluate the expectation: {exception.get('exception_message')}"
     elif "observed_value" in body:
         observed = body["observed_value"]
-    else:
-        observed = {k: body[k] for k in SUMMARY_KEYS if k in body}
+    else:  # a column-map summary, or nothing when only success was computed
+        observed = {k: body[k] for k in SUMMARY_KEYS if k in body} or None
     return ExpectationOutcome(
         table=table,
         expectation=config["type"],
