@@ -31,7 +31,7 @@ ad_events as (
 
     select * from {{ ref('stg_ad_events__ad_events') }}
     {%- if is_incremental() %}
-    where event_ts >= (select rebuild_from_ts from rebuild_window)
+    where event_ts >= (select rebuild_window.rebuild_from_ts from rebuild_window)
     {%- endif %}
 
 )

@@ -37,7 +37,7 @@ orders as (
     where
         status not in {{ cancelled_statuses() }}
         {%- if is_incremental() %}
-        and order_ts >= (select rebuild_from_ts from rebuild_window)
+        and order_ts >= (select rebuild_window.rebuild_from_ts from rebuild_window)
         {%- endif %}
 
 ),
@@ -49,7 +49,8 @@ clicks as (
         event_type = 'click'
         {%- if is_incremental() %}
         and event_ts >= (
-            select rebuild_from_ts - interval '{{ window_days }} days' from rebuild_window
+            select rebuild_window.rebuild_from_ts - interval '{{ window_days }} days'
+            from rebuild_window
         )
         {%- endif %}
 
@@ -70,9 +71,9 @@ last_clicks as (
     inner join clicks
         on
             orders.user_id = clicks.user_id
-            and clicks.event_ts <= orders.order_ts
-            and clicks.event_ts > orders.order_ts - interval '{{ window_days }} days'
-    order by orders.order_id, clicks.event_ts desc, clicks.ad_event_id desc
+            and orders.order_ts >= clicks.event_ts
+            and orders.order_ts - interval '{{ window_days }} days' < clicks.event_ts
+    order by orders.order_id asc, clicks.event_ts desc, clicks.ad_event_id desc
 
 )
 

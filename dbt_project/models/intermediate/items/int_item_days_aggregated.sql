@@ -37,7 +37,7 @@ events as (
     where
         item_id is not null
         {%- if is_incremental() %}
-        and event_ts >= (select rebuild_from_ts from rebuild_window)
+        and event_ts >= (select rebuild_window.rebuild_from_ts from rebuild_window)
         {%- endif %}
 
 ),
@@ -46,7 +46,7 @@ order_items as (
 
     select * from {{ ref('stg_order_items__order_items') }}
     {%- if is_incremental() %}
-    where order_ts >= (select rebuild_from_ts from rebuild_window)
+    where order_ts >= (select rebuild_window.rebuild_from_ts from rebuild_window)
     {%- endif %}
 
 ),
@@ -108,9 +108,15 @@ daily_lines as (
 
 item_days as (
 
-    select item_id, activity_date from daily_interactions
+    select
+        item_id,
+        activity_date
+    from daily_interactions
     union
-    select item_id, activity_date from daily_lines
+    select
+        item_id,
+        activity_date
+    from daily_lines
 
 )
 

@@ -34,7 +34,7 @@ events as (
         event_type = 'search'
         and search_query is not null
         {%- if is_incremental() %}
-        and event_ts >= (select rebuild_from_ts from rebuild_window)
+        and event_ts >= (select rebuild_window.rebuild_from_ts from rebuild_window)
         {%- endif %}
 
 ),

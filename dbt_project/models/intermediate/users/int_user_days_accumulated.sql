@@ -5,6 +5,7 @@
         incremental_strategy='delete+insert',
         indexes=[
             {'columns': ['activity_date', 'user_id'], 'unique': true},
+            {'columns': ['source_loaded_at']},
         ],
     )
 }}
@@ -39,13 +40,15 @@ rebuild_window as (
         coalesce(
             least(
                 (
-                    select min(activity_date)
-                    from {{ ref('int_user_days_aggregated') }}
-                    where source_loaded_at >= {{ loaded_since_cutoff('source_loaded_at') }}
+                    select min(user_days.activity_date)
+                    from {{ ref('int_user_days_aggregated') }} as user_days
+                    where
+                        user_days.source_loaded_at
+                        >= {{ loaded_since_cutoff('source_loaded_at') }}
                 ),
                 {{ lookback_start_day('activity_date') }}
             ),
-            (select first_data_day from calendar)
+            (select calendar.first_data_day from calendar)
         ) as rebuild_from
 
 ),
@@ -54,7 +57,32 @@ rebuild_window as (
 carried as (
 
     select * from {{ this }}
-    where activity_date = (select rebuild_from - 1 from rebuild_window)
+    where activity_date = (select rebuild_window.rebuild_from - 1 from rebuild_window)
+
+),
+{%- else %}
+rebuild_window as (
+
+    select calendar.first_data_day as rebuild_from
+    from calendar
+
+),
+
+-- a full build starts every running total at 0
+carried as (
+
+    select
+        {%- for measure in counts %}
+        0::bigint as cum_{{ measure }},
+        {%- endfor %}
+        {%- for measure in amounts %}
+        0::numeric as cum_{{ measure }},
+        {%- endfor %}
+        null::text as user_id,
+        null::date as last_event_date,
+        null::date as last_order_date,
+        null::date as last_purchase_date
+    where false
 
 ),
 {%- endif %}
@@ -62,9 +90,7 @@ carried as (
 user_days as (
 
     select * from {{ ref('int_user_days_aggregated') }}
-    {%- if is_incremental() %}
-    where activity_date >= (select rebuild_from from rebuild_window)
-    {%- endif %}
+    where activity_date >= (select rebuild_window.rebuild_from from rebuild_window)
 
 ),
 
@@ -73,21 +99,16 @@ user_spans as (
     select
         users.user_id,
         calendar.last_data_day,
-        {%- if is_incremental() %}
+        -- users already built continue from the rebuilt days, new users start when known
         case
             when carried.user_id is not null
-                then (select rebuild_from from rebuild_window)
+                then (select rebuild_window.rebuild_from from rebuild_window)
             else greatest(users.known_since_date, calendar.first_data_day)
         end as first_day
-        {%- else %}
-        greatest(users.known_since_date, calendar.first_data_day) as first_day
-        {%- endif %}
     from users
     cross join calendar
-    {%- if is_incremental() %}
     left join carried
         on users.user_id = carried.user_id
-    {%- endif %}
 
 ),
 
@@ -147,32 +168,20 @@ select
     running.user_id,
     running.activity_date,
     {%- for measure in counts %}
-    (
-        {%- if is_incremental() %}coalesce(carried.cum_{{ measure }}, 0) + {% endif -%}
-        running.{{ measure }}_running
-    )::bigint as cum_{{ measure }},
+    (coalesce(carried.cum_{{ measure }}, 0) + running.{{ measure }}_running)::bigint
+        as cum_{{ measure }},
     {%- endfor %}
     {%- for measure in amounts %}
-    (
-        {%- if is_incremental() %}coalesce(carried.cum_{{ measure }}, 0) + {% endif -%}
-        running.{{ measure }}_running
-    )::numeric as cum_{{ measure }},
+    (coalesce(carried.cum_{{ measure }}, 0) + running.{{ measure }}_running)::numeric
+        as cum_{{ measure }},
     {%- endfor %}
-    {%- if is_incremental() %}
     coalesce(running.last_event_date_running, carried.last_event_date) as last_event_date,
     coalesce(running.last_order_date_running, carried.last_order_date) as last_order_date,
     coalesce(
         running.last_purchase_date_running, carried.last_purchase_date
     ) as last_purchase_date,
-    {%- else %}
-    running.last_event_date_running as last_event_date,
-    running.last_order_date_running as last_order_date,
-    running.last_purchase_date_running as last_purchase_date,
-    {%- endif %}
     running.source_loaded_at,
     '{{ invocation_id }}'::text as refreshed_by_invocation
 from running
-{%- if is_incremental() %}
 left join carried
     on running.user_id = carried.user_id
-{%- endif %}

@@ -36,7 +36,7 @@ events as (
 
     select * from {{ ref('stg_events__events') }}
     {%- if is_incremental() %}
-    where event_ts >= (select rebuild_from_ts from rebuild_window)
+    where event_ts >= (select rebuild_window.rebuild_from_ts from rebuild_window)
     {%- endif %}
 
 ),
@@ -45,7 +45,7 @@ orders as (
 
     select * from {{ ref('stg_orders__orders') }}
     {%- if is_incremental() %}
-    where order_ts >= (select rebuild_from_ts from rebuild_window)
+    where order_ts >= (select rebuild_window.rebuild_from_ts from rebuild_window)
     {%- endif %}
 
 ),
@@ -54,7 +54,7 @@ ad_events as (
 
     select * from {{ ref('stg_ad_events__ad_events') }}
     {%- if is_incremental() %}
-    where event_ts >= (select rebuild_from_ts from rebuild_window)
+    where event_ts >= (select rebuild_window.rebuild_from_ts from rebuild_window)
     {%- endif %}
 
 ),
@@ -63,7 +63,7 @@ feedback_entries as (
 
     select * from {{ ref('stg_feedback__feedback_entries') }}
     {%- if is_incremental() %}
-    where feedback_ts >= (select rebuild_from_ts from rebuild_window)
+    where feedback_ts >= (select rebuild_window.rebuild_from_ts from rebuild_window)
     {%- endif %}
 
 ),
@@ -72,7 +72,7 @@ coupon_redemptions as (
 
     select * from {{ ref('stg_coupon_redemptions__coupon_redemptions') }}
     {%- if is_incremental() %}
-    where redeemed_at >= (select rebuild_from_ts from rebuild_window)
+    where redeemed_at >= (select rebuild_window.rebuild_from_ts from rebuild_window)
     {%- endif %}
 
 ),
@@ -210,15 +210,30 @@ daily_redemptions as (
 
 user_days as (
 
-    select user_id, activity_date from daily_events
+    select
+        user_id,
+        activity_date
+    from daily_events
     union
-    select user_id, activity_date from daily_orders
+    select
+        user_id,
+        activity_date
+    from daily_orders
     union
-    select user_id, activity_date from daily_ad_events
+    select
+        user_id,
+        activity_date
+    from daily_ad_events
     union
-    select user_id, activity_date from daily_feedback
+    select
+        user_id,
+        activity_date
+    from daily_feedback
     union
-    select user_id, activity_date from daily_redemptions
+    select
+        user_id,
+        activity_date
+    from daily_redemptions
 
 ),
 

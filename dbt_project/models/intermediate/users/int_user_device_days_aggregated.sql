@@ -33,7 +33,7 @@ events as (
     where
         device_hash is not null
         {%- if is_incremental() %}
-        and event_ts >= (select rebuild_from_ts from rebuild_window)
+        and event_ts >= (select rebuild_window.rebuild_from_ts from rebuild_window)
         {%- endif %}
 
 )

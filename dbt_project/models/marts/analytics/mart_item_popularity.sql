@@ -58,7 +58,7 @@ scored as (
         coalesce(last_30_days.units_30d, 0)::integer as units_30d,
         coalesce(last_30_days.revenue_30d, 0)::numeric as revenue_30d,
         {{ capped_ratio('last_30_days.purchases_30d', 'last_30_days.views_30d') }}
-        as view_to_purchase_rate_30d,
+            as view_to_purchase_rate_30d,
         -- purchases weigh most, then carts and favorites, then views
         (
             10 * coalesce(last_30_days.purchases_30d, 0)
@@ -73,12 +73,16 @@ scored as (
 )
 
 select
-    (select last_data_day + 1 from calendar) as as_of_date,
+    (select calendar.last_data_day + 1 from calendar) as as_of_date,
     scored.*,
-    (rank() over (order by popularity_score desc))::integer as rank_overall,
-    (rank() over (partition by category order by popularity_score desc))::integer
-    as rank_in_category,
+    (rank() over (order by scored.popularity_score desc))::integer as rank_overall,
     (
-        rank() over (partition by category, price_band order by popularity_score desc)
+        rank() over (partition by scored.category order by scored.popularity_score desc)
+    )::integer as rank_in_category,
+    (
+        rank() over (
+            partition by scored.category, scored.price_band
+            order by scored.popularity_score desc
+        )
     )::integer as rank_in_category_price_band
 from scored

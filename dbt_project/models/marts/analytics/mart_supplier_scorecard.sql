@@ -72,7 +72,7 @@ performance as (
 )
 
 select
-    (select last_data_day + 1 from calendar) as as_of_date,
+    (select calendar.last_data_day + 1 from calendar) as as_of_date,
     suppliers.supplier_id,
     suppliers.supplier_name,
     suppliers.business_scope,
@@ -87,7 +87,7 @@ select
     coalesce(performance.units_30d, 0)::integer as units_30d,
     coalesce(performance.revenue_30d, 0)::numeric as revenue_30d,
     {{ capped_ratio('performance.purchases_30d', 'performance.views_30d') }}
-    as view_to_purchase_rate_30d,
+        as view_to_purchase_rate_30d,
     {{ safe_ratio(
         'performance.cancelled_lines_90d',
         'performance.cancelled_lines_90d + performance.purchases_90d'

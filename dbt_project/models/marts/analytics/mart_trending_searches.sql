@@ -79,7 +79,7 @@ select
     users::integer as users,
     previous_day_volume::integer as previous_day_volume,
     {{ safe_ratio('volume - previous_day_volume', 'previous_day_volume') }}
-    as day_over_day_growth,
+        as day_over_day_growth,
     (
         rank() over (partition by activity_date, term_type order by volume desc)
     )::integer as volume_rank,

@@ -76,7 +76,10 @@ device_use as (
     left join devices
         on device_days.device_hash = devices.device_hash
     where device_days.activity_date > calendar.last_data_day - 30
-    group by device_days.user_id, coalesce(devices.os, 'unknown'), coalesce(devices.is_mobile, false)
+    group by
+        device_days.user_id,
+        coalesce(devices.os, 'unknown'),
+        coalesce(devices.is_mobile, false)
 
 ),
 
@@ -115,12 +118,12 @@ best_channel as (
         {{ capped_ratio('clicks', 'impressions') }} as best_channel_ctr_30d
     from channel_use
     where impressions > 0
-    order by user_id, clicks::numeric / impressions desc, channel asc
+    order by user_id asc, clicks::numeric / impressions desc, channel asc
 
 )
 
 select
-    (select last_data_day + 1 from calendar) as as_of_date,
+    (select calendar.last_data_day + 1 from calendar) as as_of_date,
     users.user_id,
     users.known_since_date,
     coalesce(latest.cum_active_days, 0)::integer as active_days_total,

@@ -83,7 +83,7 @@ segmented as (
 )
 
 select
-    (select last_data_day + 1 from calendar) as as_of_date,
+    (select calendar.last_data_day + 1 from calendar) as as_of_date,
     user_id,
     recency_days::integer as recency_days,
     frequency::integer as frequency,

@@ -70,7 +70,7 @@ outcomes as (
         offers.coupon_campaign_id,
         offers.user_id,
         coalesce(window_close.cum_purchases, 0) - coalesce(window_open.cum_purchases, 0)
-        as purchases_in_horizon,
+            as purchases_in_horizon,
         coalesce(window_close.cum_purchase_revenue, 0)
         - coalesce(window_open.cum_purchase_revenue, 0) as revenue_in_horizon
     from offers

@@ -53,8 +53,8 @@ as_of_window as (
             {%- if is_incremental() %},
             least(
                 (
-                    select min(activity_date) + 1 from accumulated
-                    where refreshed_by_invocation = '{{ invocation_id }}'
+                    select min(accumulated.activity_date) + 1 from accumulated
+                    where accumulated.refreshed_by_invocation = '{{ invocation_id }}'
                 ),
                 {{ lookback_start_day('as_of_date') }}
             )
@@ -103,24 +103,30 @@ window_{{ days }}d_opening as (
 windows as (
 
     select
+        {%- for days, measures in window_measures.items() %}
+        {%- for measure in measures %}
+        as_of_days.cum_{{ measure }} - coalesce(window_{{ days }}d_opening.cum_{{ measure }}, 0)
+            as {{ measure }}_{{ days }}d,
+        {%- endfor %}
+        {%- endfor %}
         as_of_days.user_id,
         as_of_days.as_of_date,
         as_of_days.activity_date,
         as_of_days.last_order_date,
         as_of_days.last_event_date
-        {%- for days, measures in window_measures.items() %}
-        {%- for measure in measures %},
-        as_of_days.cum_{{ measure }} - coalesce(window_{{ days }}d_opening.cum_{{ measure }}, 0)
-        as {{ measure }}_{{ days }}d
-        {%- endfor %}
-        {%- endfor %}
     from as_of_days
-    {%- for days in window_measures %}
-    left join window_{{ days }}d_opening
+    left join window_7d_opening
         on
-            as_of_days.user_id = window_{{ days }}d_opening.user_id
-            and as_of_days.as_of_date = window_{{ days }}d_opening.as_of_date
-    {%- endfor %}
+            as_of_days.user_id = window_7d_opening.user_id
+            and as_of_days.as_of_date = window_7d_opening.as_of_date
+    left join window_30d_opening
+        on
+            as_of_days.user_id = window_30d_opening.user_id
+            and as_of_days.as_of_date = window_30d_opening.as_of_date
+    left join window_90d_opening
+        on
+            as_of_days.user_id = window_90d_opening.user_id
+            and as_of_days.as_of_date = window_90d_opening.as_of_date
 
 ),
 
@@ -179,8 +185,8 @@ device_as_of as (
             and coalesce(devices.first_seen_at, '-infinity'::timestamptz)
             < {{ utc_midnight('as_of_days.as_of_date') }}
     order by
-        as_of_days.user_id,
-        as_of_days.as_of_date,
+        as_of_days.user_id asc,
+        as_of_days.as_of_date asc,
         devices.first_seen_at desc nulls last,
         devices.device_hash asc
 
@@ -219,9 +225,9 @@ features as (
         top_categories.top_category_share_90d::numeric as top_category_share_90d,
         coalesce(top_categories.distinct_categories_90d, 0)::integer as distinct_categories_90d,
         {{ safe_ratio('windows.viewed_price_sum_30d', 'windows.viewed_price_count_30d') }}
-        as avg_item_price_viewed_30d,
+            as avg_item_price_viewed_30d,
         {{ safe_ratio('windows.discounted_orders_90d', 'windows.orders_90d') }}
-        as discount_share_90d,
+            as discount_share_90d,
         windows.coupons_redeemed_90d::integer as coupons_redeemed_90d,
         windows.ad_impressions_30d::integer as ad_impressions_30d,
         windows.ad_clicks_30d::integer as ad_clicks_30d,

@@ -43,16 +43,20 @@ as_of_window as (
             case
                 when
                     (
-                        select label_horizon_days from {{ this }}
-                        where as_of_date = (select max(as_of_date) from {{ this }})
+                        select built.label_horizon_days
+                        from {{ this }} as built
+                        order by built.as_of_date desc
                         limit 1
                     )
                     = {{ horizon }}
                     then
                         least(
                             (
-                                select min(activity_date) - {{ horizon - 1 }} from accumulated
-                                where refreshed_by_invocation = '{{ invocation_id }}'
+                                select min(accumulated.activity_date) - {{ horizon - 1 }}
+                                from accumulated
+                                where
+                                    accumulated.refreshed_by_invocation
+                                    = '{{ invocation_id }}'
                             ),
                             {{ lookback_start_day('as_of_date') }} - {{ horizon }}
                         )
@@ -74,7 +78,7 @@ window_openings as (
         accumulated.cum_purchases,
         accumulated.cum_purchase_revenue,
         least(accumulated.activity_date + {{ horizon }}, as_of_window.last_data_day)
-        as window_close_date
+            as window_close_date
     from accumulated
     cross join as_of_window
     where
@@ -104,13 +108,13 @@ labels as (
         window_openings.as_of_date,
         {{ horizon }}::integer as label_horizon_days,
         (window_closings.cum_purchases > window_openings.cum_purchases)::integer
-        as purchased_in_horizon,
+            as purchased_in_horizon,
         (
             window_closings.cum_purchase_revenue - window_openings.cum_purchase_revenue
         )::numeric as revenue_in_horizon,
         window_openings.as_of_date + {{ horizon }} as label_window_end,
         window_openings.as_of_date + {{ horizon }} <= as_of_window.last_data_day + 1
-        as is_label_mature
+            as is_label_mature
     from window_openings
     cross join as_of_window
     inner join window_closings

@@ -42,7 +42,11 @@ candidates as (
 
 deduplicated as (
 
-    {{ latest_per_key('candidates', ['coupon_campaign_id', 'user_id'], 'loaded_at desc, batch_id desc') }}
+    {{ latest_per_key(
+        'candidates',
+        ['coupon_campaign_id', 'user_id'],
+        'loaded_at desc, batch_id desc'
+    ) }}
 
 )
 

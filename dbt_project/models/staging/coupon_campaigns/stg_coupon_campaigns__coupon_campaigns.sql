@@ -24,7 +24,11 @@ renamed as (
 
 deduplicated as (
 
-    {{ latest_per_key('renamed', ['coupon_campaign_id'], 'updated_at desc, loaded_at desc, batch_id desc') }}
+    {{ latest_per_key(
+        'renamed',
+        ['coupon_campaign_id'],
+        'updated_at desc, loaded_at desc, batch_id desc'
+    ) }}
 
 )
 

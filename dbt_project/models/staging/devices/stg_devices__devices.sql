@@ -30,7 +30,11 @@ renamed as (
 
 deduplicated as (
 
-    {{ latest_per_key('renamed', ['device_hash'], 'updated_at desc, loaded_at desc, batch_id desc') }}
+    {{ latest_per_key(
+        'renamed',
+        ['device_hash'],
+        'updated_at desc, loaded_at desc, batch_id desc'
+    ) }}
 
 )
 

@@ -46,7 +46,11 @@ candidates as (
 
 deduplicated as (
 
-    {{ latest_per_key('candidates', ['order_id'], 'updated_at desc nulls last, loaded_at desc, batch_id desc') }}
+    {{ latest_per_key(
+        'candidates',
+        ['order_id'],
+        'updated_at desc nulls last, loaded_at desc, batch_id desc'
+    ) }}
 
 )
 

@@ -26,7 +26,11 @@ renamed as (
 
 deduplicated as (
 
-    {{ latest_per_key('renamed', ['supplier_id'], 'updated_at desc, loaded_at desc, batch_id desc') }}
+    {{ latest_per_key(
+        'renamed',
+        ['supplier_id'],
+        'updated_at desc, loaded_at desc, batch_id desc'
+    ) }}
 
 )
 
