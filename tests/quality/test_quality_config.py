@@ -93,6 +93,8 @@ def test_raw_expectations_follow_the_source_contract():
         (RowCount(min=1, max_change_vs_previous=0.2), None, (1, None)),
         (RowCount(min=5, max_change_vs_previous=0.5), 4, (5, 6)),
         (RowCount(min=1), 1000, (1, None)),
+        (RowCount(min=1, max_change_vs_previous=0.2, min_previous_rows=100), 99, (1, None)),
+        (RowCount(min=1, max_change_vs_previous=0.2, min_previous_rows=100), 100, (80, 120)),
     ],
 )
 def test_row_count_bounds(rule, previous, bounds):

@@ -238,3 +238,12 @@ def test_evidence_always_records_observed_values_of_passing_expectations(
     assert observed["expect_table_row_count_to_be_between", None] == 210
     assert observed["expect_column_max_to_be_between", "as_of_date"] == ds.isoformat()
     assert observed["expect_column_values_to_not_be_null", "tenure_days"]["unexpected_count"] == 0
+
+
+def test_small_previous_population_does_not_bound_the_change(tables, warehouse_url, ds, docs_dir):
+    tables.features({ds - timedelta(days=1): 50, ds: 80})  # +60 %, but only 50 rows before
+
+    result = run_gate(warehouse_url, "features", ds=ds, data_docs_dir=docs_dir)
+
+    assert result.success
+    assert any("has 50 rows, fewer than 100" in note for note in result.notes)

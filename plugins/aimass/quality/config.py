@@ -46,6 +46,7 @@ class Freshness:
 class RowCount:
     min: int = 1
     max_change_vs_previous: float | None = None
+    min_previous_rows: int = 0
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ def _parse_table_suite(name: str, spec: dict, sample_size: int, evidence: str) -
         row_count=RowCount(
             min=int(row_count.get("min", 1)),
             max_change_vs_previous=row_count.get("max_change_vs_previous"),
+            min_previous_rows=int(row_count.get("min_previous_rows", 0)),
         ),
         freshness=Freshness(**freshness) if freshness else None,
         index_columns=tuple(spec.get("index_columns") or ()),

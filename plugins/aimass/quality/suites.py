@@ -54,8 +54,13 @@ def raw_source_expectations(
 
 def row_count_bounds(rule: RowCount, previous_rows: int | None) -> tuple[int, int | None]:
     """(min, max) rows for a partition: the configured minimum, tightened to within
-    `max_change_vs_previous` of the previous partition's count when there is one."""
-    if rule.max_change_vs_previous is None or previous_rows is None:
+    `max_change_vs_previous` of the previous partition's count when that partition has at least
+    `min_previous_rows` rows (small populations swing by more than any sensible ratio)."""
+    if (
+        rule.max_change_vs_previous is None
+        or previous_rows is None
+        or previous_rows < rule.min_previous_rows
+    ):
         return rule.min, None
     change = rule.max_change_vs_previous
     low = math.floor(previous_rows * (1 - change))

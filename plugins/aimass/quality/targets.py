@@ -125,6 +125,24 @@ def _max_partition(cur, suite: TableSuite, below: date | None = None) -> date | 
     return cur.fetchone()[0]
 
 
+def _bounds_from_previous(
+    cur, suite: TableSuite, partition: date
+) -> tuple[tuple[int, int | None], str]:
+    """Row-count bounds from the partition before `partition`, and a note saying which."""
+    table, column = suite.qualified_table, suite.partition_column
+    previous = _max_partition(cur, suite, below=partition)
+    if previous is None:
+        return row_count_bounds(suite.row_count, None), f"{table}: no {column} before {partition}"
+    rows = _count(cur, _partition_query(cur, suite.schema, suite.table, column, previous))
+    bounds = row_count_bounds(suite.row_count, rows)
+    if bounds[1] is None:
+        return bounds, (
+            f"{table}: {column} {previous} has {rows} rows, fewer than "
+            f"{suite.row_count.min_previous_rows}: row count change not bounded"
+        )
+    return bounds, f"{table}: rows of {column} {partition} bounded by {previous} ({rows} rows)"
+
+
 def plan_table(cur, suite: TableSuite, ds: date) -> Plan:
     """One target: the latest partition (or the `ds` partition) of the suite's table, with
     row-count bounds from the previous partition and the expected freshness."""
@@ -141,26 +159,17 @@ def plan_table(cur, suite: TableSuite, ds: date) -> Plan:
             ),
         )
     notes = []
+    expected = ds + timedelta(days=suite.freshness.days_after_ds) if suite.freshness else None
+    partition = ds
     if suite.partition_select == "latest":
         partition = _max_partition(cur, suite)
         if partition is None:
             notes.append(f"{table} is empty")
-            partition = ds + timedelta(days=suite.freshness.days_after_ds if suite.freshness else 0)
-    else:
-        partition = ds
-    previous = _max_partition(cur, suite, below=partition)
-    previous_rows = None
-    if previous is not None and suite.row_count.max_change_vs_previous is not None:
-        previous_rows = _count(
-            cur, _partition_query(cur, suite.schema, suite.table, suite.partition_column, previous)
-        )
-        notes.append(
-            f"{table}: {suite.partition_column} {partition} is compared with {previous} "
-            f"({previous_rows} rows)"
-        )
-    elif suite.row_count.max_change_vs_previous is not None:
-        notes.append(f"{table}: no {suite.partition_column} before {partition} to compare with")
-    expected = ds + timedelta(days=suite.freshness.days_after_ds) if suite.freshness else None
+            partition = expected or ds
+    row_bounds = row_count_bounds(suite.row_count, None)
+    if suite.row_count.max_change_vs_previous is not None:
+        row_bounds, note = _bounds_from_previous(cur, suite, partition)
+        notes.append(note)
     query = _partition_query(cur, suite.schema, suite.table, suite.partition_column, partition)
     target = ValidationTarget(
         name=f"{suite.name}.{suite.table}",
@@ -169,7 +178,7 @@ def plan_table(cur, suite: TableSuite, ds: date) -> Plan:
         rows=_count(cur, query),
         expectations=table_expectations(
             suite,
-            row_bounds=row_count_bounds(suite.row_count, previous_rows),
+            row_bounds=row_bounds,
             expected_partition=expected,
         ),
         index_columns=suite.index_columns,
