@@ -36,7 +36,7 @@ setup: install ## find or start PostgreSQL, create the databases, migrate Airflo
 	@echo "Airflow metadata database migrated."
 
 demo: setup ## run the daily pipeline once through Airflow on the simulated shop, print a summary
-	$(WITH_ENV) $(BIN)/python -m aimass.demo --day $(DEMO_DAY)
+	$(WITH_ENV) AIMASS_TASK_RETRIES=0 $(BIN)/python -m aimass.demo --day $(DEMO_DAY)
 
 test: setup ## run the whole test suite (unit, dbt, GX, Airflow end-to-end, browser)
 	$(WITH_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -27,7 +27,7 @@ from datetime import date
 
 from aimass.orchestration import assets, daily
 from aimass.orchestration.connections import warehouse_dsn
-from aimass.orchestration.defaults import DAG_DEFAULTS, DAILY_SCHEDULE, on_failure
+from aimass.orchestration.defaults import DAG_DEFAULTS, DAILY_SCHEDULE
 from airflow.sdk import Param, dag, get_current_context, task
 
 
@@ -40,7 +40,6 @@ def _ds() -> date:
     schedule=DAILY_SCHEDULE,
     doc_md=__doc__,
     tags=["aimass", "daily"],
-    on_failure_callback=on_failure,
     params={
         "use_simulated_shop": Param(
             True, type="boolean", description="Generate the built-in simulated shop's data."

@@ -63,6 +63,7 @@ def platform_env():
             ensure_layout(conn)
         env = {
             **os.environ,
+            "AIMASS_TASK_RETRIES": "0",
             **platform_settings(
                 home=Path(home), admin_dsn=admin_url(), warehouse_dsn=warehouse_dsn, pii_key=None
             ),

@@ -37,7 +37,6 @@ def test_dag_level_defaults(dagbag):
         assert dag.max_active_runs >= 1, f"{dag.dag_id}: max_active_runs"
         assert dag.dagrun_timeout is not None, f"{dag.dag_id}: dagrun_timeout"
         assert dag.tags, f"{dag.dag_id}: tags"
-        assert dag.on_failure_callback, f"{dag.dag_id}: failure callback"
 
 
 def test_task_level_defaults(dagbag):
@@ -48,6 +47,7 @@ def test_task_level_defaults(dagbag):
             assert t.retries >= 1, where
             assert t.retry_delay.total_seconds() > 0, where
             assert t.execution_timeout is not None, where
+            assert t.on_failure_callback, f"{where}: failure callback"
 
 
 def test_daily_pipeline_order(dagbag):

@@ -23,29 +23,16 @@ DAILY_SCHEDULE = (
 START_DATE = pendulum.datetime(2026, 7, 1, tz="UTC")
 WAREHOUSE_POOL = "default_pool"
 
-DEFAULT_ARGS = {
-    "owner": OWNER,
-    "retries": 2,
-    "retry_delay": timedelta(minutes=2),
-    "retry_exponential_backoff": True,
-    "max_retry_delay": timedelta(minutes=20),
-    "execution_timeout": timedelta(hours=1),
-}
-
-DAG_DEFAULTS = {
-    "start_date": START_DATE,
-    "catchup": False,
-    "max_active_runs": 1,
-    "dagrun_timeout": timedelta(hours=3),
-    "default_args": DEFAULT_ARGS,
-}
-
 
 def failure_summary(context) -> str:
     """One line: which DAG, task and day failed, and why."""
     ti = context.get("task_instance") or context.get("ti")
     exc = context.get("exception")
-    cause = str(exc).strip().splitlines()[0] if exc else "unknown cause"
+    if exc is not None:
+        text = str(exc).strip()
+        cause = text.splitlines()[0] if text else type(exc).__name__
+    else:
+        cause = context.get("reason") or "see the task log"
     dag_id = getattr(ti, "dag_id", "?")
     task_id = getattr(ti, "task_id", "?")
     return f"aimass failure: {dag_id}.{task_id} for {context.get('ds', '?')}: {cause}"
@@ -65,3 +52,23 @@ def on_failure(context) -> None:
             pass
     except OSError as exc:  # the alert must not hide the original failure
         log.error("could not post the failure alert to the webhook: %s", exc)
+
+
+DEFAULT_ARGS = {
+    "owner": OWNER,
+    # `AIMASS_TASK_RETRIES=0` makes one-off runs (the demo, tests) fail fast instead of waiting.
+    "retries": int(os.environ.get("AIMASS_TASK_RETRIES", "2")),
+    "retry_delay": timedelta(minutes=2),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=20),
+    "execution_timeout": timedelta(hours=1),
+    "on_failure_callback": on_failure,
+}
+
+DAG_DEFAULTS = {
+    "start_date": START_DATE,
+    "catchup": False,
+    "max_active_runs": 1,
+    "dagrun_timeout": timedelta(hours=3),
+    "default_args": DEFAULT_ARGS,
+}
