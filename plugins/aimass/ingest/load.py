@@ -13,7 +13,7 @@ import logging
 import time
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 
 import pyarrow as pa
@@ -121,10 +121,11 @@ def load_history_unit(
     pii_key: bytes,
     unit_uri: str,
     day_column: str | None = None,
+    also_replace: Iterable[date] = (),
 ) -> list[LoadResult]:
     """Load a multi-day export: each row's `_ds` is the UTC day of `day_column` (default:
     the partition column; snapshot sources: `incremental_column`); one transaction per day
-    replaces that day."""
+    replaces that day. Days in `also_replace` without rows in the export are emptied."""
     started, started_at = time.monotonic(), datetime.now(UTC)
     checksum = unit_checksum(payloads)
     if day_column is None:
@@ -158,7 +159,9 @@ def load_history_unit(
     by_day: dict[date | None, list[QuarantineRow]] = {}
     for reject in rows.rejects:
         by_day.setdefault(reject.day, []).append(reject)
-    days = sorted(set(rows.days.to_pylist()) | {d for d in by_day if d is not None})
+    days = sorted(
+        set(rows.days.to_pylist()) | {d for d in by_day if d is not None} | set(also_replace)
+    )
     results = []
     for day in days:
         good = rows.good.filter(pc.equal(rows.days, pa.scalar(day, pa.date32())))

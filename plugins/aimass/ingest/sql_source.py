@@ -4,8 +4,10 @@ The watermark of each source lives in the warehouse (`raw._watermarks`): the exc
 bound, always a UTC midnight, of what was extracted. A run for day `ds` extracts the rows with
 `watermark <= updated_at < ds + 1 day` (everything on the first run) with `COPY ... TO
 STDOUT` and loads them through the same validation/quarantine/COPY path as files, one unit
-per UTC day of `updated_at` (whole days only, so replacing a day is always complete). The
-watermark then moves to `ds + 1 day`, or to today's midnight when `ds` is still running.
+per UTC day of `updated_at` (whole days only, so replacing a day is always complete; days of
+the window that no longer have rows are emptied). The watermark then moves to `ds + 1 day`,
+or to today's midnight when `ds` is still running. `force` re-extracts from the beginning,
+so raw then holds exactly what one first extract would give.
 """
 
 from __future__ import annotations
@@ -151,6 +153,7 @@ def load_sql_changes(
         pii_key=pii_key,
         unit_uri=payload.uri.split("?")[0],
         day_column=contract.incremental_column,
+        also_replace=loaded_days(conn, contract.name, since=watermark, until=until),
     )
     today = datetime.combine(datetime.now(UTC).date(), dtime(), tzinfo=UTC)
     set_watermark(conn, contract.name, min(until, max(today, watermark or today)))
@@ -167,6 +170,18 @@ def load_sql_changes(
             )
         ]
     return results
+
+
+def loaded_days(conn, source: str, *, since: datetime | None, until: datetime) -> list[date]:
+    """Days of `raw.<source>` inside the extract window: the extract replaces all of them."""
+    with transaction(conn) as cur:
+        cur.execute(
+            sql.SQL("select distinct _ds from raw.{} where _ds >= %s and _ds < %s").format(
+                sql.Identifier(source)
+            ),
+            ((since or datetime.min.replace(tzinfo=UTC)).date(), until.date()),
+        )
+        return sorted(r[0] for r in cur.fetchall())
 
 
 def ensure_watermarks(conn) -> None:

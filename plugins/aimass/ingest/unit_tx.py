@@ -74,6 +74,8 @@ class UnitTransaction:
         """Wait until the lock is held and old rows are deleted; True if the unit is skipped."""
         while not self._ready.wait(0.2):
             self._raise_if_dead()
+        if self.skipped:  # the worker commits its (empty) transaction and ends
+            self._thread.join()
         self._raise_if_failed()
         return self.skipped
 
