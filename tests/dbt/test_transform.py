@@ -1,0 +1,60 @@
+"""aimass.transform: connection settings for dbt, project discovery, failures as DbtError."""
+
+from __future__ import annotations
+
+import pytest
+from aimass import transform
+from aimass.transform import DbtError, dbt_env, project_dir, run_dbt
+
+
+def test_dbt_env_from_a_url():
+    env = dbt_env("postgresql://analyst:s3cret@db.example.internal:6543/shop")
+    assert env == {
+        "AIMASS_DBT_HOST": "db.example.internal",
+        "AIMASS_DBT_PORT": "6543",
+        "AIMASS_DBT_USER": "analyst",
+        "AIMASS_DBT_PASSWORD": "s3cret",
+        "AIMASS_DBT_DBNAME": "shop",
+    }
+
+
+def test_dbt_env_from_a_key_value_dsn_defaults_port_and_password():
+    env = dbt_env("host=127.0.0.1 user=postgres dbname=aimass")
+    assert env["AIMASS_DBT_PORT"] == "5432"
+    assert env["AIMASS_DBT_PASSWORD"] == ""
+    assert env["AIMASS_DBT_DBNAME"] == "aimass"
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [("postgresql://localhost:5432", "names no dbname"), ("not a dsn", "cannot parse")],
+)
+def test_dbt_env_rejects_unusable_urls(url, message):
+    with pytest.raises(ValueError, match=message):
+        dbt_env(url)
+
+
+def test_profiles_read_only_environment_variables():
+    profiles = (project_dir() / "profiles.yml").read_text()
+    for name in ("HOST", "PORT", "USER", "PASSWORD", "DBNAME"):
+        assert f"env_var('AIMASS_DBT_{name}'" in profiles
+    assert "password: \"{{ env_var('AIMASS_DBT_PASSWORD', '') }}\"" in profiles
+
+
+def test_project_dir_can_be_overridden(monkeypatch, tmp_path):
+    monkeypatch.setenv(transform.PROJECT_DIR_ENV, str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="AIMASS_DBT_PROJECT_DIR"):
+        project_dir()
+    (tmp_path / "dbt_project.yml").write_text("name: other\n")
+    assert project_dir() == tmp_path
+
+
+@pytest.mark.slow
+def test_a_failing_model_raises_dbt_error_naming_the_node(empty_db_url):
+    """fct_events alone on a database without its staging model fails, and says why."""
+    with pytest.raises(DbtError) as raised:
+        run_dbt(["run", "--select", "fct_events"], empty_db_url)
+    error = raised.value
+    assert [f["unique_id"] for f in error.failures] == ["model.aimass.fct_events"]
+    assert "stg_events__events" in str(error) and "does not exist" in str(error)
+    assert "model.aimass.fct_events [error]" in str(error)
