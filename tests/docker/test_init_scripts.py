@@ -243,20 +243,6 @@ def test_airflow_init_refuses_another_auth_manager():
     assert proc.returncode == 2 and "FAB auth manager" in proc.stderr
 
 
-def test_init_creates_the_named_users_with_their_roles(initialised):
-    env, _, _ = initialised
-    proc = subprocess.run(
-        [str(VENV_BIN / "airflow"), "users", "list", "-o", "json"],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    listing = next(line for line in proc.stdout.splitlines() if line.startswith("["))
-    users = {u["username"]: u["roles"] for u in json.loads(listing)}
-    assert users == {username: [role] for username, role in USERS.values()}
-
-
 def test_init_creates_the_warehouse_layout(initialised):
     _, _, warehouse_dsn = initialised
     with psycopg2.connect(warehouse_dsn) as conn, conn.cursor() as cur:
@@ -308,6 +294,15 @@ def api_server(initialised):
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
+
+
+def test_init_created_the_named_users_with_their_roles(api_server):
+    # every account signed in (the fixture asked each for a token); the owner lists them
+    port, tokens = api_server
+    status, body = _request(port, "GET", "/auth/fab/v1/users", tokens["owner"])
+    assert status == 200
+    roles = {u["username"]: [r["name"] for r in u["roles"]] for u in body["users"]}
+    assert roles == {username: [role] for username, role in USERS.values()}
 
 
 def test_api_rejects_a_wrong_password_and_anonymous_calls(api_server):
