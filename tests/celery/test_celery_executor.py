@@ -22,6 +22,7 @@ from types import SimpleNamespace
 
 import psycopg2
 import pytest
+import redis
 from aimass.orchestration.celery_settings import (
     DEFAULT_BROKER_URL,
     BrokerUnavailable,
@@ -104,6 +105,16 @@ def _wait_for(ready, proc: subprocess.Popen, log: Path, what: str) -> None:
             return
         time.sleep(1)
     raise AssertionError(f"{what} not ready after {START_TIMEOUT_S} s:\n{_tail(log)}")
+
+
+def _forget_queue(broker_url: str, queue: str) -> None:
+    """Remove this test's queue and its routing keys from the broker (nothing else)."""
+    client = redis.Redis.from_url(broker_url)
+    try:
+        for key in client.scan_iter(match=f"*{queue}*"):
+            client.delete(key)
+    finally:
+        client.close()
 
 
 def _api_healthy(port: int) -> bool:
@@ -199,6 +210,7 @@ def celery_platform(broker):
             for proc in reversed(procs):
                 _stop(proc)
             print(f"worker and api-server stopped in {time.monotonic() - t1:.1f} s")
+            _forget_queue(broker, queue)
 
 
 @pytest.fixture(scope="module")
