@@ -26,7 +26,11 @@ def _parser() -> argparse.ArgumentParser:
         default=os.environ.get("AIMASS_WAREHOUSE_URL"),
         help="warehouse DSN (default: $AIMASS_WAREHOUSE_URL)",
     )
-    parser.add_argument("--config", help="propensity YAML (default: the packaged ml/conf one)")
+    parser.add_argument(
+        "--config",
+        help="YAML merged over the packaged ml/conf/propensity.yml "
+        "(default: $AIMASS_PROPENSITY_CONFIG, if set)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     train = commands.add_parser("train", help="train, evaluate, register, maybe promote")
     train.add_argument(
@@ -34,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
         type=date.fromisoformat,
         required=True,
         help="training cut-off (YYYY-MM-DD): only data before it is used",
+    )
+    train.add_argument(
+        "--force", action="store_true", help="retrain even if the champion is recent"
     )
     score = commands.add_parser("score", help="score all users with the champion")
     score.add_argument("--score-date", type=date.fromisoformat, required=True)
@@ -56,7 +63,9 @@ def run(args: argparse.Namespace) -> dict | list:
     conn = psycopg2.connect(args.database_url)
     try:
         if args.command == "train":
-            return pipeline.train_and_register(conn, as_of=args.as_of, config=config)
+            return pipeline.train_and_register(
+                conn, as_of=args.as_of, config=config, force=args.force
+            )
         if args.command == "score":
             return pipeline.score(conn, score_date=args.score_date, config=config)
         if args.command == "promote":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from dataclasses import dataclass, field, fields, is_dataclass
 from importlib import resources
 from pathlib import Path
@@ -24,6 +25,7 @@ class WindowConfig:
     test_dates: int = 2
     purge_days: int | None = None
     min_history_days: int = 14
+    min_train_dates: int = 4
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ class ScoringConfig:
 class PropensityConfig:
     model_name: str = "propensity"
     label_horizon_days: int = 7
+    retrain_after_days: int = 7
     windows: WindowConfig = field(default_factory=WindowConfig)
     guards: GuardConfig = field(default_factory=GuardConfig)
     lightgbm: LightGBMConfig = field(default_factory=LightGBMConfig)
@@ -99,22 +102,34 @@ class PropensityConfig:
         return self.label_horizon_days if purge is None else purge
 
 
-def default_config_path() -> Path:
+CONFIG_ENV = "AIMASS_PROPENSITY_CONFIG"
+
+
+def packaged_config_path() -> Path:
     return Path(str(resources.files("ml") / "conf" / "propensity.yml"))
 
 
-def load_config(path: str | Path | None = None, **overrides: Any) -> PropensityConfig:
-    """Read the YAML config (the packaged default when `path` is None) and apply overrides.
-
-    Overrides are top-level keys (`label_horizon_days=5`), nested dicts merged into a section
-    (`windows={"train_dates": 6}`), or `section__key` (`lightgbm__num_boost_round=50`).
-    """
-    path = Path(path) if path is not None else default_config_path()
+def _read_yaml(path: Path) -> dict:
     if not path.is_file():
         raise FileNotFoundError(f"Propensity config {path} does not exist; pass an existing YAML.")
     raw = yaml.safe_load(path.read_text()) or {}
     if not isinstance(raw, dict):
         raise ValueError(f"{path} must hold a mapping of settings, got {type(raw).__name__}.")
+    return raw
+
+
+def load_config(path: str | Path | None = None, **overrides: Any) -> PropensityConfig:
+    """The packaged `ml/conf/propensity.yml`, then the settings of `path` (or of the file named
+    by `$AIMASS_PROPENSITY_CONFIG`) merged over it, then `overrides`.
+
+    Overrides are top-level keys (`label_horizon_days=5`), nested dicts merged into a section
+    (`windows={"train_dates": 6}`), or `section__key` (`lightgbm__num_boost_round=50`).
+    """
+    raw = _read_yaml(packaged_config_path())
+    user_path = path if path is not None else os.environ.get(CONFIG_ENV) or None
+    if user_path is not None:
+        for key, value in _read_yaml(Path(user_path)).items():
+            _merge(raw, [key], value)
     for key, value in overrides.items():
         _merge(raw, key.split("__"), value)
     config = _build(PropensityConfig, raw, "config")
@@ -170,6 +185,10 @@ def validate_config(config: PropensityConfig) -> None:
         problems.append("windows.purge_days must be >= 1 (or null for the label horizon)")
     if w.min_history_days < 0:
         problems.append("windows.min_history_days must be >= 0")
+    if not 1 <= w.min_train_dates <= w.train_dates:
+        problems.append("windows.min_train_dates must be between 1 and windows.train_dates")
+    if config.retrain_after_days < 0:
+        problems.append("retrain_after_days must be >= 0")
     if config.calibration.method not in CALIBRATION_METHODS:
         problems.append(f"calibration.method must be one of {CALIBRATION_METHODS}")
     if config.lightgbm.early_stopping_rounds < 1 or config.lightgbm.num_boost_round < 1:

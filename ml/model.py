@@ -55,11 +55,11 @@ class PropensityModel:
         """Calibrated probabilities for a feature frame (checked against the spec)."""
         return self.probabilities(self.matrix(frame))
 
-    def feature_importance(self) -> dict[str, float]:
-        """Total gain per feature, largest first."""
+    def feature_importance(self) -> list[dict]:
+        """Total gain per feature, largest first (a list: JSON objects lose key order)."""
         gains = self.booster.feature_importance(importance_type="gain")
         pairs = sorted(zip(self.spec.features, gains, strict=True), key=lambda kv: -kv[1])
-        return {name: float(gain) for name, gain in pairs}
+        return [{"feature": name, "gain": float(gain)} for name, gain in pairs]
 
     def to_artifact(self) -> bytes:
         payload = {

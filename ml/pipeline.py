@@ -55,6 +55,14 @@ def _scalars(metrics: dict | None) -> dict | None:
     return {k: metrics.get(k) for k in SUMMARY_METRICS if k in metrics}
 
 
+def headline_metrics(model_metrics: dict, ratios: dict | None) -> dict:
+    """Top-level scalars of the registry's metrics (easy to query: metrics->>'auc')."""
+    out = {k: model_metrics[k] for k in SUMMARY_METRICS}
+    out["auc"] = model_metrics["roc_auc"]
+    out["auc_vs_oracle"] = (ratios or {}).get("auc_ratio_to_oracle")
+    return out
+
+
 def evaluate_champion(champion: RegisteredModel | None, test: pd.DataFrame) -> dict | None:
     """The champion's metrics on the candidate's test window, or why it could not be scored."""
     if champion is None:
@@ -69,17 +77,54 @@ def evaluate_champion(champion: RegisteredModel | None, test: pd.DataFrame) -> d
     return section
 
 
-def train_and_register(conn, *, as_of: date, config: PropensityConfig | None = None) -> dict:
+def recent_champion(conn, as_of: date, config: PropensityConfig) -> RegisteredModel | None:
+    """The champion when it was trained less than `retrain_after_days` before `as_of`."""
+    champion = get_champion(conn, config.model_name, with_artifact=False)
+    if champion is None:
+        return None
+    age = (as_of - champion.training_cutoff).days
+    return champion if 0 <= age < config.retrain_after_days else None
+
+
+def train_and_register(
+    conn, *, as_of: date, config: PropensityConfig | None = None, force: bool = False
+) -> dict:
     """Guard, train, evaluate against baselines and the champion, register, and promote when the
-    rule allows it. `as_of` is the training cut-off: no data on or after it is used."""
+    rule allows it. `as_of` is the training cut-off: no data on or after it is used.
+
+    A champion trained less than `retrain_after_days` before `as_of` is kept without training
+    (status "skipped") unless `force` is true.
+    """
     cfg = config or load_config()
-    windows = plan_windows(as_of, cfg)
-    check_history(first_feature_date(conn), windows, cfg.windows.min_history_days)
+    recent = None if force else recent_champion(conn, as_of, cfg)
+    if recent is not None:
+        return jsonable(
+            {
+                "model_name": cfg.model_name,
+                "model_version": recent.model_version,
+                "status": "skipped",
+                "promoted": False,
+                "decision_reason": (
+                    f"Champion {recent.model_version} was trained with cut-off "
+                    f"{recent.training_cutoff}, less than retrain_after_days="
+                    f"{cfg.retrain_after_days} before {as_of}; it stays. Use force to retrain."
+                ),
+                "verdict": recent.verdict,
+                "metrics": _scalars(recent.metrics.get("model")),
+            }
+        )
+    windows = check_history(
+        first_feature_date(conn),
+        plan_windows(as_of, cfg),
+        cfg.windows.min_history_days,
+        cfg.windows.min_train_dates,
+    )
     check_label_horizon(conn, windows.all_dates, cfg.label_horizon_days)
     check_labels_mature(label_status(conn, windows.all_dates), windows)
     frames = split_by_window(
         load_training_frame(conn, windows.all_dates, cfg.label_horizon_days), windows
     )
+    conn.commit()  # end the read transaction: no locks held while training
     check_frames(frames, cfg.guards)
 
     result = train_model(frames, cfg)
@@ -104,15 +149,14 @@ def train_and_register(conn, *, as_of: date, config: PropensityConfig | None = N
     status = "candidate" if promoted or not failed else "rejected"
     text = verdict(model_metrics, available, cfg.promotion.baseline_margin)
 
+    oracle_auc = (baselines.get("oracle") or {}).get("roc_auc")
+    ratios = oracle_ratios(model_metrics["roc_auc"], oracle_auc) if oracle_auc else None
     metrics = {
+        **headline_metrics(model_metrics, ratios),
         "model": model_metrics,
         "baselines": baselines,
         "champion": champion,
-        "oracle_ratios": (
-            oracle_ratios(model_metrics["roc_auc"], baselines["oracle"]["roc_auc"])
-            if baselines.get("oracle")
-            else None
-        ),
+        "oracle_ratios": ratios,
         "validation_auc": result.validation_auc,
         "best_iteration": result.best_iteration,
         "feature_importance": model.feature_importance(),

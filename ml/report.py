@@ -59,9 +59,10 @@ def _compared(metrics: dict) -> dict[str, dict]:
     champion = metrics.get("champion") or {}
     if champion.get("metrics"):
         out[f"champion {champion.get('model_version')}"] = champion["metrics"]
-    for name, values in (metrics.get("baselines") or {}).items():
-        if values:
-            out[BASELINE_LABELS.get(name, name)] = values
+    baselines = metrics.get("baselines") or {}
+    for name, label in BASELINE_LABELS.items():
+        if baselines.get(name):
+            out[label] = baselines[name]
     return out
 
 
@@ -163,11 +164,10 @@ def _deciles_section(metrics: dict) -> str:
 
 
 def _features_section(metrics: dict, features: dict) -> str:
-    importance = metrics.get("feature_importance") or {}
-    top = list(importance.items())[:20]
+    top = (metrics.get("feature_importance") or [])[:20]
     chart = bar_chart(
-        [k for k, _ in top],
-        [v for _, v in top],
+        [item["feature"] for item in top],
+        [item["gain"] for item in top],
         title="Feature importance (top 20)",
         x_label="total gain",
     )

@@ -201,6 +201,7 @@ def score_propensity(
     record = resolve_model(conn, model_name, model_version)
     model = record.load()
     frame = load_scoring_frame(conn, score_date)
+    conn.commit()  # end the read transaction: no locks held while computing
     if frame.empty:
         raise ValueError(
             f"marts.fct_user_features_daily has no rows for as_of_date {score_date}; load the "

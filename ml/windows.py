@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from ml.config import PropensityConfig
@@ -30,7 +30,7 @@ class TimeWindows:
 
     @property
     def first_date(self) -> date:
-        return self.train[0]
+        return min(self.all_dates)
 
     def as_dict(self) -> dict:
         """JSON-friendly description (ISO dates) for the registry and reports."""
@@ -91,3 +91,12 @@ def assert_windows_ordered(windows: TimeWindows) -> None:
             raise ValueError(f"Window {earlier} overlaps {later}: {windows.as_dict()}")
     if windows.test[-1] + timedelta(days=windows.horizon_days) > windows.cutoff:
         raise ValueError("The test labels would look past the training cut-off.")
+
+
+def trim_to_history(
+    windows: TimeWindows, first_data_day: date, min_history_days: int
+) -> TimeWindows:
+    """Leave out the training dates that have less than `min_history_days` of data before them
+    (the evaluation windows never move). The result may have no training date left."""
+    earliest = first_data_day + timedelta(days=min_history_days)
+    return replace(windows, train=tuple(d for d in windows.train if d >= earliest))

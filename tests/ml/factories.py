@@ -9,6 +9,7 @@ daily probabilities go to `sim_truth.user_daily_purchase_prob` for the oracle.
 from __future__ import annotations
 
 import io
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -136,8 +137,10 @@ def simulate(
     horizon: int = 7,
     seed: int = 7,
     orders_only: bool = False,
+    as_of_days: Collection[int] | None = None,
 ) -> SyntheticMarts:
-    """Simulate `n_days` of behaviour and build the marts for every as-of date."""
+    """Simulate `n_days` of behaviour and build the marts for every as-of date (or only for
+    the day offsets in `as_of_days`, 1..n_days, to keep large populations small)."""
     rng = np.random.default_rng(seed)
     users = np.array([f"u{i:06d}" for i in range(n_users)])
     signup = rng.integers(-60, int(n_days * 0.4), n_users)
@@ -206,6 +209,8 @@ def simulate(
 
     feature_parts, label_parts = [], []
     for a in range(1, n_days + 1):
+        if as_of_days is not None and a not in as_of_days:
+            continue
         present = (first_order < a) if orders_only else (signup < a)
         idx = np.flatnonzero(present)
         if idx.size == 0:

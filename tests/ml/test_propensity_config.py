@@ -49,3 +49,15 @@ def test_invalid_values_are_rejected():
 def test_missing_file_says_so(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         load_config(tmp_path / "nope.yml")
+
+
+def test_a_partial_file_is_merged_over_the_packaged_defaults(tmp_path, monkeypatch):
+    path = tmp_path / "small_shop.yml"
+    path.write_text("windows: {train_dates: 6, min_train_dates: 3}\nguards: {min_train_rows: 10}\n")
+    monkeypatch.setenv("AIMASS_PROPENSITY_CONFIG", str(path))
+    config = load_config(label_horizon_days=5)
+    assert config.windows.train_dates == 6 and config.windows.min_train_dates == 3
+    assert config.windows.spacing_days == 3
+    assert config.guards.min_train_rows == 10
+    assert config.lightgbm.params["deterministic"] is True
+    assert config.label_horizon_days == 5

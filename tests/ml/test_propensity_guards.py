@@ -29,14 +29,21 @@ def test_too_few_rows_or_positives_raise_with_advice():
     check_window_frame("train", _frame(500, 100), guards)
 
 
-def test_history_shorter_than_lookback_plus_windows_plus_horizon(marts):
-    config = load_config()
-    windows = plan_windows(marts.cutoff, config)
-    with pytest.raises(ValueError, match=r"Not enough history.*look-back 14.*horizon 7"):
-        check_history(windows.first_date, windows, 14)
+def test_short_history_trims_the_training_window_then_refuses(marts):
+    planned = plan_windows(marts.cutoff, load_config())
+    look_back = timedelta(days=14)
+    assert check_history(marts.start + timedelta(days=1), planned, 14, 4) == planned
+
+    def starting(first_data_day):  # the first feature as-of date is the day after
+        return first_data_day + timedelta(days=1)
+
+    trimmed = check_history(starting(planned.train[3] - look_back), planned, 14, 4)
+    assert trimmed.train == planned.train[3:]
+    assert trimmed.test == planned.test and trimmed.calibration == planned.calibration
+    with pytest.raises(ValueError, match=r"Not enough history.*look-back 14.*at least 4 train"):
+        check_history(starting(planned.train[-3] - look_back), planned, 14, 4)
     with pytest.raises(ValueError, match="is empty"):
-        check_history(None, windows, 14)
-    check_history(marts.start + timedelta(days=1), windows, 14)
+        check_history(None, planned, 14, 4)
 
 
 def test_pipeline_guards_raise_and_register_nothing(marts_db, marts):
@@ -44,7 +51,7 @@ def test_pipeline_guards_raise_and_register_nothing(marts_db, marts):
         (load_config(guards={"min_train_rows": 10**6}), marts.cutoff, "fewer than 1000000"),
         (load_config(guards={"min_eval_positives": 10**5}), marts.cutoff, "purchasers, fewer"),
         (load_config(), marts.cutoff + timedelta(days=3), "are not mature"),
-        (load_config(windows={"train_dates": 30}), marts.cutoff, "Not enough history"),
+        (load_config(windows={"min_history_days": 60}), marts.cutoff, "Not enough history"),
         (load_config(label_horizon_days=5), marts.cutoff, "horizon of \\[7\\] days"),
     ]
     for config, as_of, message in cases:

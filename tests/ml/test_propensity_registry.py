@@ -48,7 +48,7 @@ def test_champion_is_re_evaluated_on_the_challengers_window(marts_db, marts, con
     assert first["status"] == "champion", first
     assert "beats" in first["verdict"]
     strict = load_config(promotion={"auc_margin": -0.5})  # must gain 0.5 AUC: impossible
-    challenger = train_and_register(marts_db, as_of=marts.cutoff, config=strict)
+    challenger = train_and_register(marts_db, as_of=marts.cutoff, config=strict, force=True)
     assert challenger["status"] == "candidate"
     assert challenger["decision_reason"].startswith("Kept as candidate")
     same_window = challenger["champion_on_same_window"]
@@ -69,7 +69,7 @@ def test_weak_champion_is_replaced_and_rollback_restores_it(marts_db, marts):
         promote(marts_db, "propensity", weak["model_version"])
     promote(marts_db, "propensity", weak["model_version"], force=True)
 
-    good = train_and_register(marts_db, as_of=marts.cutoff, config=load_config())
+    good = train_and_register(marts_db, as_of=marts.cutoff, config=load_config(), force=True)
     assert good["status"] == "champion", good
     assert good["champion_on_same_window"]["model_version"] == weak["model_version"]
     assert good["metrics"]["roc_auc"] > good["champion_on_same_window"]["roc_auc"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import numpy as np
 import pytest
 
@@ -9,7 +11,7 @@ from ml.config import load_config
 from ml.features import load_scoring_frame, load_training_frame
 from ml.model import PropensityModel
 from ml.pipeline import train_and_register
-from ml.registry import get_model
+from ml.registry import get_model, list_models
 from ml.score import score_propensity
 from ml.train import split_by_window, train_model
 from ml.windows import plan_windows
@@ -103,7 +105,20 @@ def test_orders_only_data_trains_and_scores(warehouse, orders_only_marts, config
 
 def test_pipeline_reruns_give_the_same_version(marts_db, marts, config):
     first = train_and_register(marts_db, as_of=marts.cutoff, config=config)
-    second = train_and_register(marts_db, as_of=marts.cutoff, config=config)
-    assert first["model_version"] == second["model_version"]
-    assert first["metrics"] == second["metrics"]
-    assert second["status"] == "champion"
+    forced = train_and_register(marts_db, as_of=marts.cutoff, config=config, force=True)
+    assert forced["model_version"] == first["model_version"]
+    assert forced["metrics"] == first["metrics"]
+    assert forced["status"] == "champion"
+    assert len(list_models(marts_db, "propensity")) == 1
+
+
+def test_a_recent_champion_is_kept_without_training(marts_db, marts, config):
+    first = train_and_register(marts_db, as_of=marts.cutoff - timedelta(days=2), config=config)
+    kept = train_and_register(marts_db, as_of=marts.cutoff, config=config)
+    assert kept["status"] == "skipped"
+    assert kept["model_version"] == first["model_version"]
+    assert "retrain_after_days=7" in kept["decision_reason"]
+    every_day = load_config(retrain_after_days=0)
+    retrained = train_and_register(marts_db, as_of=marts.cutoff, config=every_day)
+    assert retrained["status"] != "skipped"
+    assert retrained["model_version"] != first["model_version"]

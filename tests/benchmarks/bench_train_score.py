@@ -1,0 +1,186 @@
+"""Benchmark: propensity training and scoring.
+
+1. Training: the configured LightGBM (early stopping on the validation window) next to
+   scikit-learn's HistGradientBoostingClassifier with matching settings, on the same prepared
+   matrix from the simulated feature marts; fit time and test-window ROC AUC of each.
+2. Scoring: throughput of `score_propensity` (read features from PostgreSQL, predict, SHAP
+   reasons, COPY into ml.propensity_scores, refresh the view) for a large population, with the
+   time of each step.
+
+Run from the repository root (the synthetic marts come from tests/ml/factories.py):
+
+    .venv/bin/python -m tests.benchmarks.bench_train_score [--train-users 20000] \\
+        [--score-users 120000] [--repeat 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from datetime import date, timedelta
+
+import numpy as np
+import psycopg2
+from aimass.testing import temporary_database
+from aimass.warehouse import ensure_layout
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.metrics import roc_auc_score
+from threadpoolctl import threadpool_limits
+
+from ml.config import load_config
+from ml.features import labels_of, load_scoring_frame, load_training_frame, prepare_matrix
+from ml.registry import promote, register
+from ml.score import score_frame, score_propensity, write_scores
+from ml.train import split_by_window, train_model
+from ml.windows import plan_windows
+from tests.ml.factories import load_marts, simulate
+
+N_DAYS = 90
+START = date(2024, 1, 1)
+
+
+CPU_SECONDS: list[float] = []
+
+
+def _timed(fn, *args, **kwargs):
+    """(result, wall seconds); the process CPU seconds are appended to CPU_SECONDS."""
+    start, cpu = time.perf_counter(), time.process_time()
+    result = fn(*args, **kwargs)
+    CPU_SECONDS.append(time.process_time() - cpu)
+    return result, time.perf_counter() - start
+
+
+def hist_gradient_boosting(frames, spec, config) -> HistGradientBoostingClassifier:
+    """HistGradientBoosting with the LightGBM settings translated, validated on the same
+    validation window (native categorical support via the pandas category dtype)."""
+    params = config.lightgbm.params
+    model = HistGradientBoostingClassifier(
+        learning_rate=params["learning_rate"],
+        max_iter=config.lightgbm.num_boost_round,
+        max_leaf_nodes=params["num_leaves"],
+        min_samples_leaf=params["min_data_in_leaf"],
+        l2_regularization=params["lambda_l2"],
+        max_features=params["feature_fraction"],
+        categorical_features="from_dtype",
+        early_stopping=True,
+        scoring="roc_auc",
+        n_iter_no_change=config.lightgbm.early_stopping_rounds,
+        random_state=params["seed"],
+    )
+    model.fit(
+        prepare_matrix(frames["train"], spec),
+        labels_of(frames["train"]),
+        X_val=prepare_matrix(frames["validation"], spec),
+        y_val=labels_of(frames["validation"]),
+    )
+    return model
+
+
+def bench_training(train_users: int) -> tuple[object, dict]:
+    config = load_config()
+    windows = plan_windows(START + timedelta(days=N_DAYS), config)
+    offsets = {(d - START).days for d in windows.all_dates}
+    marts = simulate(n_users=train_users, n_days=N_DAYS, start=START, seed=7, as_of_days=offsets)
+    with temporary_database("aimass_bench") as url:
+        conn = psycopg2.connect(url)
+        try:
+            ensure_layout(conn)
+            _, load_s = _timed(load_marts, conn, marts)
+            frame, read_s = _timed(
+                load_training_frame, conn, windows.all_dates, config.label_horizon_days
+            )
+        finally:
+            conn.close()
+    frames = split_by_window(frame, windows)
+    result, lgb_s = _timed(train_model, frames, config)
+    lgb_cpu = CPU_SECONDS[-1]
+    test_y = labels_of(frames["test"])
+    lgb_auc = roc_auc_score(test_y, result.model.predict(frames["test"]))
+    with threadpool_limits(config.lightgbm.params["num_threads"]):
+        hgb, hgb_s = _timed(hist_gradient_boosting, frames, result.model.spec, config)
+    hgb_cpu = CPU_SECONDS[-1]
+    hgb_auc = roc_auc_score(
+        test_y, hgb.predict_proba(prepare_matrix(frames["test"], result.model.spec))[:, 1]
+    )
+    print(
+        f"training data: {len(frames['train']):,} train rows, {len(frames['test']):,} test rows, "
+        f"{len(result.model.spec.features)} features; mart load {load_s:.1f}s, frame read "
+        f"{read_s:.1f}s"
+    )
+    print(
+        f"  LightGBM          fit {lgb_s:6.2f}s wall, {lgb_cpu:6.2f}s CPU "
+        f"({result.best_iteration} trees, incl. calibration)  test AUC {lgb_auc:.4f}"
+    )
+    print(
+        f"  HistGradientBoost fit {hgb_s:6.2f}s wall, {hgb_cpu:6.2f}s CPU "
+        f"({hgb.n_iter_} iterations)                  test AUC {hgb_auc:.4f}"
+    )
+    return result, {"windows": windows.as_dict(), "config": config}
+
+
+def bench_scoring(result, meta: dict, score_users: int, repeat: int) -> None:
+    config = meta["config"]
+    marts = simulate(n_users=score_users, n_days=N_DAYS, start=START, seed=3, as_of_days={N_DAYS})
+    score_date = START + timedelta(days=N_DAYS)
+    with temporary_database("aimass_bench") as url:
+        conn = psycopg2.connect(url)
+        try:
+            ensure_layout(conn)
+            load_marts(conn, marts, with_truth=False)
+            version = register(
+                conn,
+                model_name="propensity",
+                artifact=result.model.to_artifact(),
+                windows=meta["windows"],
+                label_horizon_days=config.label_horizon_days,
+                params=result.params,
+                features=result.model.spec.to_dict(),
+                metrics={},
+            )
+            promote(conn, "propensity", version)
+            frame, read_s = _timed(load_scoring_frame, conn, score_date)
+            scores, predict_s = _timed(score_frame, result.model, frame, config.scoring.batch_size)
+            predict_cpu = CPU_SECONDS[-1]
+            _, write_s = _timed(
+                write_scores,
+                conn,
+                scores,
+                score_date=score_date,
+                model_name="propensity",
+                model_version=version,
+                batch_size=config.scoring.batch_size,
+                view_model_name="propensity",
+            )
+            print(
+                f"scoring {len(frame):,} users: read {read_s:.2f}s, predict + SHAP reasons "
+                f"{predict_s:.2f}s ({predict_cpu:.2f}s CPU), delete + COPY write {write_s:.2f}s"
+            )
+            for run in range(1, repeat + 1):
+                rows, total_s = _timed(score_propensity, conn, score_date)
+                print(
+                    f"  score_propensity run {run}: {rows:,} rows in {total_s:.2f}s = "
+                    f"{rows / total_s:,.0f} users/s end to end into PostgreSQL "
+                    f"({CPU_SECONDS[-1]:.2f}s CPU in this process)"
+                )
+            with conn.cursor() as cur:
+                cur.execute("select count(*), avg(probability) from marts.propensity_latest")
+                count, mean = cur.fetchone()
+            assert count == len(frame), (count, len(frame))
+            print(f"  marts.propensity_latest: {count:,} rows, mean probability {mean:.4f}")
+        finally:
+            conn.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--train-users", type=int, default=20_000)
+    parser.add_argument("--score-users", type=int, default=120_000)
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args()
+    np.seterr(all="ignore")
+    result, meta = bench_training(args.train_users)
+    bench_scoring(result, meta, args.score_users, args.repeat)
+
+
+if __name__ == "__main__":
+    main()
