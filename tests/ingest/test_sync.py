@@ -244,3 +244,32 @@ def test_snapshot_history_uses_the_incremental_column(warehouse, contracts, land
     assert rows(
         warehouse, "select merchant_id, review_count, _ds from raw.merchants order by 1, 3"
     ) == [("m1", 10, date(2024, 1, 5)), ("m1", 12, date(2024, 1, 7)), ("m2", 1, date(2024, 1, 7))]
+
+
+def test_a_failing_partition_does_not_block_the_others(warehouse, contracts, landing):
+    from aimass.ingest import TooManyBadRowsError
+
+    write_partition(landing, "events", DAY, events_csv([event_line(1), "broken"]))
+    write_partition(
+        landing,
+        "events",
+        DAY + timedelta(days=1),
+        events_csv([event_line(2, ts="2024-03-03 01:00:00Z")]),
+    )
+    with pytest.raises(TooManyBadRowsError) as caught:
+        sync_source(
+            warehouse,
+            contracts["events"],
+            str(landing),
+            up_to=DAY + timedelta(days=1),
+            pii_key=PII_KEY,
+        )
+    assert [(r.ds, r.status) for r in caught.value.results] == [
+        (DAY, "failed"),
+        (DAY + timedelta(days=1), "loaded"),
+    ]
+    assert rows(warehouse, "select event_id from raw.events") == [("e2",)]
+    assert rows(warehouse, "select ds, status from raw._load_log order by ds") == [
+        (DAY, "failed"),
+        (DAY + timedelta(days=1), "loaded"),
+    ]

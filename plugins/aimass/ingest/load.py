@@ -35,17 +35,17 @@ from aimass.ingest.unit_tx import (
     unit_lock_key,
     upsert_load_log,
 )
-from aimass.ingest.validate import QuarantineRow, ValidatedRows, day_window, validate_rows
+from aimass.ingest.validate import (
+    CHUNK_ROWS,
+    QuarantineRow,
+    RowValidator,
+    ValidatedRows,
+    day_window,
+    top_reasons,
+    validate_rows,
+)
 
 log = logging.getLogger(__name__)
-
-CHUNK_ROWS = 65_536
-_LOAD_COLUMN_TYPES = {
-    "_batch_id": "text",
-    "_loaded_at": "timestamptz",
-    "_source_uri": "text",
-    "_ds": "date",
-}
 
 
 def load_unit(
@@ -59,16 +59,18 @@ def load_unit(
     day_column: str | None = None,
     late_days: int | None = None,
     force: bool = True,
+    checksum: str | None = None,
 ) -> LoadResult:
     """Load the files of one (source, ds) unit; rows get `_ds = ds`.
 
     `day_column` (default: the contract's partition column, none for snapshots) must lie in
     [ds - late_days, ds + 1 day). Without `force`, a unit whose checksum equals the last
-    successful load of the same `unit_uri` is skipped.
+    successful load of the same `unit_uri` is skipped. `checksum` (of the payloads) may be
+    passed when the caller already computed it.
     """
     started, started_at = time.monotonic(), datetime.now(UTC)
     batch_id = str(uuid.uuid4())
-    checksum = unit_checksum(payloads)
+    checksum = checksum or unit_checksum(payloads)
     if day_column is None and not contract.is_snapshot:
         day_column = contract.partition
     late_days = contract.late_arrival_days if late_days is None else late_days
@@ -84,25 +86,34 @@ def load_unit(
     try:
         parts = [parse_payload(p, contract) for p in payloads]
         window = day_window(ds, late_days) if day_column else None
-        rows = validate_rows(parts, contract, pii_key=pii_key, day_column=day_column, window=window)
-        for message in rows.warnings:
+        validator = RowValidator(
+            parts, contract, pii_key=pii_key, day_column=day_column, window=window
+        )
+        for message in validator.warnings:
             log.warning("%s %s: %s", contract.name, ds, message)
         if tx.wait_ready():
             return _skipped(contract, ds, unit_uri, checksum, started)
-        check_bad_fraction(contract, rows, ds)
-        return _stream(
+        loaded_at, rows_loaded = datetime.now(UTC), 0
+        for chunk in validator.chunks():
+            if validator.bad_fraction() > contract.max_bad_fraction:
+                tx.abort()  # keep validating, for the error's numbers; write nothing
+                continue
+            tx.put(encode_chunk(contract, chunk.table, batch_id, loaded_at, ds))
+            rows_loaded += chunk.table.num_rows
+        check_bad_fraction(contract, validator, ds)
+        return _finish(
             tx,
             contract,
-            rows.good,
-            rows.rejects,
+            validator.rejects,
             ds=ds,
             unit_uri=unit_uri,
             batch_id=batch_id,
-            rows_in=rows.rows_in,
+            rows_in=validator.rows_in,
+            rows_loaded=rows_loaded,
             checksum=checksum,
             started=started,
             started_at=started_at,
-            warnings=rows.warnings,
+            warnings=validator.warnings,
         )
     except BaseException as exc:
         tx.abort()
@@ -122,12 +133,13 @@ def load_history_unit(
     unit_uri: str,
     day_column: str | None = None,
     also_replace: Iterable[date] = (),
+    checksum: str | None = None,
 ) -> list[LoadResult]:
     """Load a multi-day export: each row's `_ds` is the UTC day of `day_column` (default:
     the partition column; snapshot sources: `incremental_column`); one transaction per day
     replaces that day. Days in `also_replace` without rows in the export are emptied."""
     started, started_at = time.monotonic(), datetime.now(UTC)
-    checksum = unit_checksum(payloads)
+    checksum = checksum or unit_checksum(payloads)
     if day_column is None:
         day_column = contract.incremental_column if contract.is_snapshot else contract.partition
     if day_column is None:
@@ -179,16 +191,19 @@ def load_history_unit(
         ).start()
         try:
             tx.wait_ready()
+            loaded_at = datetime.now(UTC)
+            for lo in range(0, good.num_rows, CHUNK_ROWS):
+                tx.put(encode_chunk(contract, good.slice(lo, CHUNK_ROWS), batch_id, loaded_at, day))
             results.append(
-                _stream(
+                _finish(
                     tx,
                     contract,
-                    good,
                     rejects,
                     ds=day,
                     unit_uri=unit_uri,
                     batch_id=batch_id,
                     rows_in=good.num_rows + len(rejects),
+                    rows_loaded=good.num_rows,
                     checksum=checksum,
                     started=day_started,
                     started_at=day_started_at,
@@ -218,37 +233,40 @@ def raw_columns(contract: SourceContract) -> list[str]:
     return contract.column_names + list(LOAD_COLUMNS)
 
 
-def _stream(
+def encode_chunk(
+    contract: SourceContract, table: pa.Table, batch_id: str, loaded_at: datetime, ds: date
+) -> bytes:
+    """Binary COPY rows of `raw.<source>` for a chunk of good rows."""
+    uris = table.column("_source_uri")
+    one_uri = table.num_rows and pc.count_distinct(uris).as_py() == 1
+    columns = [(c.pg_type, table.column(c.name)) for c in contract.columns]
+    columns += [
+        ("text", pa.scalar(batch_id)),
+        ("timestamptz", pa.scalar(loaded_at, pa.timestamp("us", tz="UTC"))),
+        ("text", pa.scalar(uris[0].as_py()) if one_uri else uris),
+        ("date", pa.scalar(ds, pa.date32())),
+    ]
+    return encode_rows(columns, table.num_rows).to_pybytes()
+
+
+def _finish(
     tx: UnitTransaction,
     contract,
-    good: pa.Table,
     rejects,
     *,
     ds,
     unit_uri,
     batch_id,
     rows_in,
+    rows_loaded,
     checksum,
     started,
     started_at,
     warnings,
 ) -> LoadResult:
-    """Encode the good rows chunk by chunk into the worker's COPY, then close the unit."""
-    loaded_at = datetime.now(UTC)
-    uris = good.column("_source_uri").combine_chunks() if good.num_rows else None
-    single_uri = uris is not None and pc.count_distinct(uris).as_py() == 1
-    constants = [
-        ("text", pa.scalar(batch_id)),
-        ("timestamptz", pa.scalar(loaded_at, pa.timestamp("us", tz="UTC"))),
-    ]
-    for lo in range(0, good.num_rows, CHUNK_ROWS):
-        chunk = good.slice(lo, CHUNK_ROWS)
-        uri = pa.scalar(uris[0].as_py()) if single_uri else chunk.column("_source_uri")
-        columns = [(c.pg_type, chunk.column(c.name)) for c in contract.columns]
-        columns += [*constants, ("text", uri), ("date", pa.scalar(ds, pa.date32()))]
-        tx.put(encode_rows(columns, chunk.num_rows).to_pybytes())
+    """End the COPY, write quarantine rows and the load log, commit."""
     message = "; ".join(warnings)
-    top = tuple(Counter(r.reason for r in rejects).most_common(5))
+    top = top_reasons(rejects)
     log_row = dict(
         batch_id=batch_id,
         source=contract.name,
@@ -256,7 +274,7 @@ def _stream(
         source_uri=unit_uri,
         status="loaded",
         rows_in=rows_in,
-        rows_loaded=good.num_rows,
+        rows_loaded=rows_loaded,
         rows_rejected=len(rejects),
         checksum=checksum,
         started_at=started_at,
@@ -272,7 +290,7 @@ def _stream(
         batch_id,
         "loaded",
         rows_in=rows_in,
-        rows_loaded=good.num_rows,
+        rows_loaded=rows_loaded,
         rows_rejected=len(rejects),
         checksum=checksum,
         duration_s=time.monotonic() - started,
@@ -296,7 +314,9 @@ def _skipped(contract, ds, unit_uri, checksum, started) -> LoadResult:
     )
 
 
-def check_bad_fraction(contract: SourceContract, rows: ValidatedRows, ds: date | None) -> None:
+def check_bad_fraction(
+    contract: SourceContract, rows: ValidatedRows | RowValidator, ds: date | None
+) -> None:
     """Raise `TooManyBadRowsError` when more than `max_bad_fraction` of the rows are bad."""
     fraction = rows.bad_fraction()
     if fraction <= contract.max_bad_fraction:

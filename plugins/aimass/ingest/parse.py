@@ -68,7 +68,7 @@ class ParsedRows:
     uri: str
     format: str
     header: tuple[str, ...]
-    columns: dict[str, pa.Array]
+    columns: dict[str, pa.Array | pa.ChunkedArray]
     num_rows: int
     line_of: Callable[[int], int]
     raw_text: Callable[[int], str]
@@ -148,7 +148,7 @@ def parse_csv(payload: Payload, contract: SourceContract) -> ParsedRows:
                 uri=payload.uri,
                 format="csv",
                 header=tuple(header),
-                columns={name: table.column(name).combine_chunks() for name in kept_columns},
+                columns={name: table.column(name) for name in kept_columns},
                 num_rows=table.num_rows,
                 line_of=lambda i: int(body().line_no[i]),
                 raw_text=lambda i: record_text(data, body(), i),
@@ -187,7 +187,7 @@ def _parse_csv_by_records(payload: Payload, contract: SourceContract) -> ParsedR
     if table is not None and table.num_rows != len(kept):
         raise _layout_error(payload.uri, table.num_rows, len(kept))
     columns = (
-        {name: table.column(name).combine_chunks() for name in kept_columns}
+        {name: table.column(name) for name in kept_columns}
         if table is not None
         else {name: pa.array([], pa.string()) for name in kept_columns}
     )

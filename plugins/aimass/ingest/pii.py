@@ -22,17 +22,36 @@ def pseudonymise_value(key: bytes, value: str) -> str:
 
 def pseudonymise_array(key: bytes, values: pa.Array | pa.ChunkedArray) -> pa.Array:
     """Pseudonymise a string array; hashes each distinct value once."""
-    _require_key(key)
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    values = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
-    encoded = values.dictionary_encode()
-    digest = hmac.digest
-    hashed = pa.array(
-        [digest(key, v.encode("utf-8"), "sha256").hex() for v in encoded.dictionary.to_pylist()],
-        type=pa.string(),
-    )
-    return pc.take(hashed, encoded.indices)
+    return Pseudonymiser(key).array(values)
+
+
+class Pseudonymiser:
+    """Pseudonymises arrays with one key, remembering recent values across calls (chunks)."""
+
+    MAX_CACHED = 500_000
+
+    def __init__(self, key: bytes):
+        _require_key(key)
+        self.key = bytes(key)
+        self._cache: dict[str, str] = {}
+
+    def array(self, values: pa.Array | pa.ChunkedArray) -> pa.Array:
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        empty = pc.equal(values, "")
+        if pc.any(empty).as_py():
+            values = pc.if_else(empty, pa.scalar(None, pa.string()), values)
+        encoded = values.dictionary_encode()
+        if len(self._cache) > self.MAX_CACHED:
+            self._cache.clear()
+        cache, key, digest = self._cache, self.key, hmac.digest
+        hashed = []
+        for value in encoded.dictionary.to_pylist():
+            pseudonym = cache.get(value)
+            if pseudonym is None:
+                pseudonym = cache[value] = digest(key, value.encode("utf-8"), "sha256").hex()
+            hashed.append(pseudonym)
+        return pc.take(pa.array(hashed, pa.string()), encoded.indices)
 
 
 def _require_key(key: bytes) -> None:

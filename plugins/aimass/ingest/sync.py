@@ -42,7 +42,7 @@ def sync_source(
     """Load every new or changed landing partition of `contract` up to `up_to`.
 
     Raises the first `IngestError` after the other partitions were tried (each failure is
-    in `raw._load_log`); raises `MissingPartitionError` when a required source has no
+    in `raw._load_log`, and the error's `results` lists every partition's outcome); raises `MissingPartitionError` when a required source has no
     landing folder, or when the `up_to` partition is missing and the contract says `fail`.
     """
     folder = source_folder(landing_uri, contract)
@@ -107,11 +107,25 @@ def sync_source(
                     pii_key=pii_key,
                     unit_uri=str(path),
                     force=force,
+                    checksum=checksum,
                 )
             )
         except IngestError as exc:
             log.error("%s %s failed: %s", contract.name, day, exc)
             errors.append(exc)
+            results.append(
+                LoadResult(
+                    contract.name,
+                    day,
+                    None,
+                    "failed",
+                    checksum=checksum,
+                    source_uri=str(path),
+                    duration_s=time.monotonic() - started,
+                    top_reasons=tuple(getattr(exc, "top_reasons", ())),
+                    message=str(exc),
+                )
+            )
     has_up_to = up_to in partitions and partition_files(partitions[up_to], contract.format)
     if not has_up_to:
         expected = folder / up_to.isoformat() / f"part-0000.{contract.format}"
@@ -130,6 +144,7 @@ def sync_source(
         first = errors[0]
         for other in errors[1:]:
             first.add_note(f"also failed: {other}")
+        first.results = results  # what the other partitions did
         raise first
     return results
 
@@ -161,7 +176,9 @@ def load_history(
                 message="history export unchanged",
             )
         ]
-    return load_history_unit(conn, contract, payloads, pii_key=pii_key, unit_uri=str(folder))
+    return load_history_unit(
+        conn, contract, payloads, pii_key=pii_key, unit_uri=str(folder), checksum=checksum
+    )
 
 
 def last_checksums(conn, source: str) -> dict[tuple[date, str], str]:

@@ -33,15 +33,19 @@ class ParsedColumn:
     invalid: np.ndarray
 
 
-def parse_column(strings: pa.Array, column_type: str) -> ParsedColumn:
-    """Parse a string array as `column_type` (a contract type name)."""
+def parse_column(strings: pa.Array | pa.ChunkedArray, column_type: str) -> ParsedColumn:
+    """Parse a string array (chunked or not) as `column_type` (a contract type name)."""
     if column_type == "text":
-        strings = pc.if_else(pc.equal(strings, ""), pa.scalar(None, pa.string()), strings)
+        empty = pc.equal(strings, "")
+        if pc.any(empty).as_py():
+            strings = pc.if_else(empty, pa.scalar(None, pa.string()), strings)
         present = _mask(pc.is_valid(strings))
         has_nul = _mask(pc.fill_null(pc.match_substring(strings, "\x00"), False))
         return ParsedColumn(strings, present, has_nul)
     trimmed = pc.utf8_trim_whitespace(strings)
-    trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    empty = pc.equal(trimmed, "")
+    if pc.any(empty).as_py():
+        trimmed = pc.if_else(empty, pa.scalar(None, pa.string()), trimmed)
     present = _mask(pc.is_valid(trimmed))
     parser = _PARSERS[column_type]
     values, ok = parser(trimmed)
@@ -168,4 +172,5 @@ def _cast_where(
                 ok[lo + j] = False
                 values.append(None)
         pieces.append(pa.array(values, type=target))
-    return pa.concat_arrays(pieces) if pieces else pa.array([], target), ok
+    chunks = [c for p in pieces for c in (p.chunks if isinstance(p, pa.ChunkedArray) else [p])]
+    return pa.chunked_array(chunks, type=target), ok
