@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import psycopg2
@@ -247,3 +248,21 @@ def test_small_previous_population_does_not_bound_the_change(tables, warehouse_u
 
     assert result.success
     assert any("has 50 rows, fewer than 100" in note for note in result.notes)
+
+
+def test_gate_leaves_no_session_open(warehouse_url, clean_features, ds, docs_dir):
+    run_gate(warehouse_url, "features", ds=ds, data_docs_dir=docs_dir)
+    deadline = time.monotonic() + 10  # a closed session's backend exits asynchronously
+    while True:
+        with clean_features.conn.cursor() as cur:
+            cur.execute(
+                "select count(*), string_agg(state || ': ' || left(query, 80), ' | ') "
+                "from pg_stat_activity where datname = current_database() "
+                "and pid <> pg_backend_pid() and backend_type = 'client backend'"
+            )
+            sessions, queries = cur.fetchone()
+        clean_features.conn.rollback()
+        if sessions == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert sessions == 0, queries
