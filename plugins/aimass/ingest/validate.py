@@ -114,6 +114,12 @@ class RowValidator:
         self.strings = {c.name: _concat_column(parts, c.name) for c in contract.columns}
         self.required = {c.name for c in contract.columns if c.required} | set(contract.primary_key)
         self.pii = frozenset(c.name for c in contract.columns if c.pii)
+        # pseudonyms for whole PII columns at once: each distinct value is hashed once
+        self.pseudonyms = {
+            c.name: self.pseudonymiser.array(self.strings[c.name])
+            for c in contract.columns
+            if c.pii
+        }
         self.uris = pa.array([p.uri for p in parts], pa.string())
         self.rejects = self._parse_rejects()
         self.bad_rows = len(self.rejects)  # rejects other than superseded duplicates
@@ -185,8 +191,10 @@ class RowValidator:
 
         good = {}
         for col in self.contract.columns:
-            values = keep(typed[col.name])
-            good[col.name] = self.pseudonymiser.array(values) if col.pii else values
+            if col.pii:
+                good[col.name] = keep(self.pseudonyms[col.name].slice(lo, hi - lo))
+            else:
+                good[col.name] = keep(typed[col.name])
         good["_source_uri"] = self.uris.take(pa.array(self.part_of_row[lo:hi][good_index]))
         return GoodChunk(pa.table(good), keep(days) if days is not None else None)
 
