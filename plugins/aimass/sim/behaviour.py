@@ -1,0 +1,199 @@
+"""The hidden purchase model: how a user's traits and recent behaviour set each day's odds.
+
+For user u on day t (log-odds; p = sigmoid):
+
+    logit = base_logit (config) + b_u (segment + noise)
+          + 1.4 * in_market_u,t                       hidden 2-state Markov "shopping mood"
+          + 0.45 * log1p(order_ewm)   decay 0.96/day  frequency of recent orders
+          + 0.45 * log1p(session_ewm) decay 0.75/day  engagement in recent days
+          + 0.50 * log1p(cart_ewm)    decay 0.70/day  items left in the cart
+          + 0.70 * exp(-(days_since_visit - 1) / 3)   recency of the last visit
+          + 1.2 * ad_responsiveness * log1p(click_ewm + clicks today)
+          + sum_c preference_uc * category_frequency_c
+          + os offset (iOS > macOS > Android > Windows > Linux)
+          - 0.5 * price_sensitivity
+          + 0.8 * exp(-tenure_days / 7)               welcome period of new users
+          + weekend_lift (Sat, Sun) + promo_lift * (0.5 + price_sensitivity) on promo days
+          + coupon shift while a coupon of a running campaign is held (see `coupon_shift`)
+
+Browse sessions per day are Poisson with rate session_rate * engagement_u, raised by the
+shopping mood, weekends, the promotion and today's ad clicks. The shopping mood switches on
+with the user's entry probability (segment-driven) and off with probability 0.3 per day.
+Everything except the mood, the traits and today's clicks is observable from the user's
+history, so next-week purchases are predictable from recency/frequency/engagement features.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+SEGMENTS = ("loyal", "regular", "occasional", "dormant")
+SEGMENT_SHARES = (0.10, 0.25, 0.40, 0.25)
+SEGMENT_LOGIT = (1.7, 0.9, 0.0, -1.3)
+SEGMENT_LOG_ENGAGEMENT = (0.8, 0.35, 0.0, -0.9)
+SEGMENT_MOOD_ENTRY = (0.07, 0.045, 0.03, 0.012)
+MOOD_EXIT = 0.15
+
+RESPONSE_TYPES = ("persuadable", "sure_thing", "lost_cause", "sleeping_dog")
+# P(response type | segment); rows follow SEGMENTS, columns RESPONSE_TYPES.
+RESPONSE_BY_SEGMENT = (
+    (0.20, 0.60, 0.05, 0.15),
+    (0.40, 0.25, 0.20, 0.15),
+    (0.40, 0.05, 0.45, 0.10),
+    (0.15, 0.00, 0.80, 0.05),
+)
+PERSUADABLE, SURE_THING, LOST_CAUSE, SLEEPING_DOG = range(4)
+
+BETA_MOOD = 1.5
+BETA_ORDERS = 0.2
+BETA_SESSIONS = 0.25
+BETA_CARTS = 0.3
+BETA_RECENT_VISIT = 0.4
+BETA_ADS = 1.2
+BETA_PRICE = -0.5
+BETA_NEW_USER = 0.8
+SESSION_MOOD = 2.0
+SESSION_WEEKEND = 0.2
+SESSION_PROMO = 0.4
+SESSION_CLICK = 0.7
+
+ORDER_DECAY = 0.96
+SESSION_DECAY = 0.75
+CART_DECAY = 0.7
+CLICK_DECAY = 0.6
+NEVER = -10_000.0
+
+
+@dataclass
+class UserState:
+    """What the shop remembers about each user at the start of a day (arrays over users)."""
+
+    in_market: np.ndarray
+    last_visit_day: np.ndarray
+    order_ewm: np.ndarray
+    session_ewm: np.ndarray
+    cart_ewm: np.ndarray
+    click_ewm: np.ndarray
+
+    @classmethod
+    def initial(cls, mood_entry: np.ndarray, rng: np.random.Generator) -> UserState:
+        n = len(mood_entry)
+        stationary = mood_entry / (mood_entry + MOOD_EXIT)
+        return cls(
+            in_market=rng.random(n) < stationary,
+            last_visit_day=np.full(n, NEVER),
+            order_ewm=np.zeros(n),
+            session_ewm=np.zeros(n),
+            cart_ewm=np.zeros(n),
+            click_ewm=np.zeros(n),
+        )
+
+    def end_day(self, day: int, sessions, orders, carts, clicks) -> None:
+        """Fold one day's counts per user into the state."""
+        self.last_visit_day = np.where(sessions > 0, float(day), self.last_visit_day)
+        self.order_ewm = self.order_ewm * ORDER_DECAY + orders
+        self.session_ewm = self.session_ewm * SESSION_DECAY + sessions
+        self.cart_ewm = self.cart_ewm * CART_DECAY + carts
+        self.click_ewm = self.click_ewm * CLICK_DECAY + clicks
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def step_mood(
+    rng: np.random.Generator, in_market: np.ndarray, entry: np.ndarray, promo: bool
+) -> np.ndarray:
+    """Today's shopping mood given yesterday's."""
+    u = rng.random(len(in_market))
+    return np.where(in_market, u >= MOOD_EXIT, u < mood_entry(entry, promo))
+
+
+def mood_entry(entry: np.ndarray, promo: bool) -> np.ndarray:
+    """Today's chance to start shopping (the promotion doubles it)."""
+    return entry * (2.0 if promo else 1.0)
+
+
+def logit_core(traits, state: UserState, day: int, tenure_days: np.ndarray, base: float):
+    """Log-odds from traits and history alone (no mood, calendar, clicks today or coupon)."""
+    since_visit = day - state.last_visit_day
+    return (
+        base
+        + traits.base_logit
+        + BETA_ORDERS * np.log1p(state.order_ewm)
+        + BETA_SESSIONS * np.log1p(state.session_ewm)
+        + BETA_CARTS * np.log1p(state.cart_ewm)
+        + BETA_RECENT_VISIT * np.exp(-(since_visit - 1.0) / 3.0)
+        + traits.category_logit
+        + traits.os_logit
+        + BETA_PRICE * traits.price_sensitivity
+        + BETA_NEW_USER * np.exp(-np.maximum(tenure_days, 0.0) / 7.0)
+    )
+
+
+def calendar_logit(weekend: bool, promo: bool, config, price_sensitivity: np.ndarray):
+    """Weekend and promotion lift (price-sensitive users react more to the promotion)."""
+    lift = config.weekend_lift if weekend else 0.0
+    if promo:
+        return lift + config.promo_lift * (0.5 + price_sensitivity)
+    return lift + np.zeros_like(price_sensitivity)
+
+
+def ad_logit(ad_responsiveness: np.ndarray, clicks: np.ndarray) -> np.ndarray:
+    return BETA_ADS * ad_responsiveness * np.log1p(clicks)
+
+
+def coupon_shift(response_type: np.ndarray, value: np.ndarray, price_sensitivity: np.ndarray):
+    """Log-odds change while holding a coupon of `value` (0 = no coupon).
+
+    Persuadables gain more with a bigger coupon and with price sensitivity; sure things and
+    lost causes barely react; sleeping dogs are put off (negative effect)."""
+    scale = np.asarray(value, dtype=float) / 5.0
+    shift = np.select(
+        [
+            response_type == PERSUADABLE,
+            response_type == SURE_THING,
+            response_type == SLEEPING_DOG,
+        ],
+        [
+            0.55 * scale**0.8 * (0.5 + price_sensitivity),
+            0.05 * scale,
+            -0.6 * scale**0.5,
+        ],
+        default=0.0,
+    )
+    return np.where(scale > 0, shift, 0.0)
+
+
+def session_rate(traits, in_market, weekend: bool, promo: bool, clicks, rate: float):
+    """Expected browse sessions per user today."""
+    log_rate = (
+        SESSION_MOOD * in_market
+        + (SESSION_WEEKEND if weekend else 0.0)
+        + (SESSION_PROMO if promo else 0.0)
+        + SESSION_CLICK * np.minimum(clicks, 3)
+    )
+    return rate * traits.engagement * np.exp(log_rate)
+
+
+def horizon_purchase_prob(
+    logit_by_day: np.ndarray, entry_by_day: np.ndarray, in_market_now: np.ndarray
+) -> np.ndarray:
+    """P(at least one order over the horizon) with the shopping mood integrated out.
+
+    `logit_by_day` (days x users) is the log-odds without the mood term and `entry_by_day`
+    the mood's start probability; day 0's mood is known, later days follow the Markov chain
+    (forward algorithm over the two moods)."""
+    alive_out = np.where(in_market_now, 0.0, 1.0)  # P(no order yet, mood off)
+    alive_in = np.where(in_market_now, 1.0, 0.0)  # P(no order yet, mood on)
+    for h, (logit, entry) in enumerate(zip(logit_by_day, entry_by_day, strict=True)):
+        if h > 0:
+            alive_out, alive_in = (
+                alive_out * (1 - entry) + alive_in * MOOD_EXIT,
+                alive_out * entry + alive_in * (1 - MOOD_EXIT),
+            )
+        alive_out = alive_out * (1 - sigmoid(logit))
+        alive_in = alive_in * (1 - sigmoid(logit + BETA_MOOD))
+    return 1.0 - (alive_out + alive_in)
