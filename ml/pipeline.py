@@ -5,9 +5,9 @@ Both take an open psycopg2 connection and return a JSON-serialisable summary.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
-import numpy as np
 import pandas as pd
 
 from ml.config import PropensityConfig, load_config
@@ -33,8 +33,8 @@ from ml.registry import (
 )
 from ml.report import build_report
 from ml.score import resolve_model, score_propensity
-from ml.train import split_by_window, train_model
-from ml.windows import WINDOW_NAMES, plan_windows
+from ml.train import TrainingResult, split_by_window, train_model
+from ml.windows import WINDOW_NAMES, TimeWindows, plan_windows
 
 SUMMARY_METRICS = (
     "roc_auc",
@@ -49,18 +49,46 @@ SUMMARY_METRICS = (
 )
 
 
+@dataclass
+class Decision:
+    promoted: bool
+    status: str  # registry status before promotion: candidate or rejected
+    reason: str
+    verdict: str
+
+
 def _scalars(metrics: dict | None) -> dict | None:
     if metrics is None:
         return None
     return {k: metrics.get(k) for k in SUMMARY_METRICS if k in metrics}
 
 
-def headline_metrics(model_metrics: dict, ratios: dict | None) -> dict:
-    """Top-level scalars of the registry's metrics (easy to query: metrics->>'auc')."""
-    out = {k: model_metrics[k] for k in SUMMARY_METRICS}
-    out["auc"] = model_metrics["roc_auc"]
-    out["auc_vs_oracle"] = (ratios or {}).get("auc_ratio_to_oracle")
-    return out
+def recent_champion(conn, as_of: date, config: PropensityConfig) -> RegisteredModel | None:
+    """The champion when it was trained less than `retrain_after_days` before `as_of`."""
+    champion = get_champion(conn, config.model_name, with_artifact=False)
+    if champion is None:
+        return None
+    age = (as_of - champion.training_cutoff).days
+    return champion if 0 <= age < config.retrain_after_days else None
+
+
+def load_training_data(
+    conn, as_of: date, config: PropensityConfig
+) -> tuple[TimeWindows, dict[str, pd.DataFrame]]:
+    """Plan the windows, run every data guard, and load one frame per window."""
+    windows = check_history(
+        first_feature_date(conn),
+        plan_windows(as_of, config),
+        config.windows.min_history_days,
+        config.windows.min_train_dates,
+    )
+    check_label_horizon(conn, windows.all_dates, config.label_horizon_days)
+    check_labels_mature(label_status(conn, windows.all_dates), windows)
+    frame = load_training_frame(conn, windows.all_dates, config.label_horizon_days)
+    conn.commit()  # end the read transaction: no locks held while training
+    frames = split_by_window(frame, windows)
+    check_frames(frames, config.guards)
+    return windows, frames
 
 
 def evaluate_champion(champion: RegisteredModel | None, test: pd.DataFrame) -> dict | None:
@@ -77,13 +105,53 @@ def evaluate_champion(champion: RegisteredModel | None, test: pd.DataFrame) -> d
     return section
 
 
-def recent_champion(conn, as_of: date, config: PropensityConfig) -> RegisteredModel | None:
-    """The champion when it was trained less than `retrain_after_days` before `as_of`."""
-    champion = get_champion(conn, config.model_name, with_artifact=False)
-    if champion is None:
-        return None
-    age = (as_of - champion.training_cutoff).days
-    return champion if 0 <= age < config.retrain_after_days else None
+def decide(
+    model_metrics: dict, baselines: dict, champion: dict | None, config: PropensityConfig
+) -> Decision:
+    """Apply the promotion rule; a model that loses to a baseline is rejected outright."""
+    available = {k: v for k, v in baselines.items() if v is not None}
+    champion_metrics = champion["metrics"] if champion else None
+    margin = config.promotion.baseline_margin
+    promoted, reason = decide_promotion(
+        model_metrics, champion_metrics, config.promotion.auc_margin, available, margin
+    )
+    if champion and champion_metrics is None:
+        reason += f" The champion could not score this window: {champion['error']}"
+    failed = baselines_not_beaten(model_metrics, available, margin)
+    status = "candidate" if promoted or not failed else "rejected"
+    return Decision(promoted, status, reason, verdict(model_metrics, available, margin))
+
+
+def headline_metrics(model_metrics: dict, ratios: dict | None) -> dict:
+    """Top-level scalars of the registry's metrics (easy to query: metrics->>'auc')."""
+    out = {k: model_metrics[k] for k in SUMMARY_METRICS}
+    out["auc"] = model_metrics["roc_auc"]
+    out["auc_vs_oracle"] = (ratios or {}).get("auc_ratio_to_oracle")
+    return out
+
+
+def registry_metrics(
+    result: TrainingResult,
+    frames: dict[str, pd.DataFrame],
+    model_metrics: dict,
+    baselines: dict,
+    champion: dict | None,
+) -> dict:
+    """Everything the registry keeps about one version's evaluation."""
+    oracle_auc = (baselines.get("oracle") or {}).get("roc_auc")
+    ratios = oracle_ratios(model_metrics["roc_auc"], oracle_auc) if oracle_auc else None
+    return {
+        **headline_metrics(model_metrics, ratios),
+        "model": model_metrics,
+        "baselines": baselines,
+        "champion": champion,
+        "oracle_ratios": ratios,
+        "validation_auc": result.validation_auc,
+        "best_iteration": result.best_iteration,
+        "feature_importance": result.model.feature_importance(),
+        "rows": {name: len(frames[name]) for name in WINDOW_NAMES},
+        "positives": {name: int(labels_of(frames[name]).sum()) for name in WINDOW_NAMES},
+    }
 
 
 def train_and_register(
@@ -98,113 +166,81 @@ def train_and_register(
     cfg = config or load_config()
     recent = None if force else recent_champion(conn, as_of, cfg)
     if recent is not None:
-        return jsonable(
-            {
-                "model_name": cfg.model_name,
-                "model_version": recent.model_version,
-                "status": "skipped",
-                "promoted": False,
-                "decision_reason": (
-                    f"Champion {recent.model_version} was trained with cut-off "
-                    f"{recent.training_cutoff}, less than retrain_after_days="
-                    f"{cfg.retrain_after_days} before {as_of}; it stays. Use force to retrain."
-                ),
-                "verdict": recent.verdict,
-                "metrics": _scalars(recent.metrics.get("model")),
-            }
-        )
-    windows = check_history(
-        first_feature_date(conn),
-        plan_windows(as_of, cfg),
-        cfg.windows.min_history_days,
-        cfg.windows.min_train_dates,
-    )
-    check_label_horizon(conn, windows.all_dates, cfg.label_horizon_days)
-    check_labels_mature(label_status(conn, windows.all_dates), windows)
-    frames = split_by_window(
-        load_training_frame(conn, windows.all_dates, cfg.label_horizon_days), windows
-    )
-    conn.commit()  # end the read transaction: no locks held while training
-    check_frames(frames, cfg.guards)
+        return _skipped_summary(recent, as_of, cfg)
+    windows, frames = load_training_data(conn, as_of, cfg)
 
     result = train_model(frames, cfg)
-    model = result.model
     test = frames["test"]
-    model_metrics = probability_metrics(labels_of(test), model.predict(test))
-    baselines = evaluate_baselines(conn, frames, model.spec, cfg)
+    model_metrics = probability_metrics(labels_of(test), result.model.predict(test))
+    baselines = evaluate_baselines(conn, frames, result.model.spec, cfg)
     champion = evaluate_champion(get_champion(conn, cfg.model_name), test)
+    decision = decide(model_metrics, baselines, champion, cfg)
+    metrics = registry_metrics(result, frames, model_metrics, baselines, champion)
 
-    available = {k: v for k, v in baselines.items() if v is not None}
-    champion_metrics = champion["metrics"] if champion else None
-    promoted, reason = decide_promotion(
-        model_metrics,
-        champion_metrics,
-        cfg.promotion.auc_margin,
-        available,
-        cfg.promotion.baseline_margin,
-    )
-    if champion and champion_metrics is None:
-        reason += f" The champion could not score this window: {champion['error']}"
-    failed = baselines_not_beaten(model_metrics, available, cfg.promotion.baseline_margin)
-    status = "candidate" if promoted or not failed else "rejected"
-    text = verdict(model_metrics, available, cfg.promotion.baseline_margin)
-
-    oracle_auc = (baselines.get("oracle") or {}).get("roc_auc")
-    ratios = oracle_ratios(model_metrics["roc_auc"], oracle_auc) if oracle_auc else None
-    metrics = {
-        **headline_metrics(model_metrics, ratios),
-        "model": model_metrics,
-        "baselines": baselines,
-        "champion": champion,
-        "oracle_ratios": ratios,
-        "validation_auc": result.validation_auc,
-        "best_iteration": result.best_iteration,
-        "feature_importance": model.feature_importance(),
-        "rows": {name: len(frames[name]) for name in WINDOW_NAMES},
-        "positives": {name: int(labels_of(frames[name]).sum()) for name in WINDOW_NAMES},
-    }
     version = register(
         conn,
         model_name=cfg.model_name,
-        artifact=model.to_artifact(),
+        artifact=result.model.to_artifact(),
         windows=windows.as_dict(),
         label_horizon_days=cfg.label_horizon_days,
         params={
             "lightgbm": result.params,
             "num_boost_round": cfg.lightgbm.num_boost_round,
             "early_stopping_rounds": cfg.lightgbm.early_stopping_rounds,
-            "calibration": model.calibrator.to_dict(),
+            "calibration": result.model.calibrator.to_dict(),
         },
-        features=model.spec.to_dict(),
+        features=result.model.spec.to_dict(),
         metrics=metrics,
-        status=status,
-        verdict=text,
-        decision_reason=reason,
+        status=decision.status,
+        verdict=decision.verdict,
+        decision_reason=decision.reason,
     )
-    if promoted:
-        promote(conn, cfg.model_name, version, reason=reason)
+    if decision.promoted:
+        promote(conn, cfg.model_name, version, reason=decision.reason)
     build_report(conn, cfg.model_name, version)
     final = get_champion(conn, cfg.model_name, with_artifact=False)
+    is_champion = final is not None and final.model_version == version
     return jsonable(
         {
             "model_name": cfg.model_name,
             "model_version": version,
-            "status": "champion" if final and final.model_version == version else status,
-            "promoted": promoted,
-            "decision_reason": reason,
-            "verdict": text,
+            "status": "champion" if is_champion else decision.status,
+            "promoted": decision.promoted,
+            "decision_reason": decision.reason,
+            "verdict": decision.verdict,
             "metrics": _scalars(model_metrics),
             "baselines": {k: _scalars(v) for k, v in baselines.items()},
             "champion_on_same_window": (
-                {"model_version": champion["model_version"], **(_scalars(champion_metrics) or {})}
+                {
+                    "model_version": champion["model_version"],
+                    **(_scalars(champion["metrics"]) or {}),
+                }
                 if champion
                 else None
             ),
             "oracle_ratios": metrics["oracle_ratios"],
             "windows": windows.as_dict(),
             "rows": metrics["rows"],
-            "features": len(model.spec.features),
+            "features": len(result.model.spec.features),
             "best_iteration": result.best_iteration,
+        }
+    )
+
+
+def _skipped_summary(recent: RegisteredModel, as_of: date, config: PropensityConfig) -> dict:
+    return jsonable(
+        {
+            "model_name": config.model_name,
+            "model_version": recent.model_version,
+            "status": "skipped",
+            "promoted": False,
+            "decision_reason": (
+                f"Champion {recent.model_version} was trained with cut-off "
+                f"{recent.training_cutoff}, less than retrain_after_days="
+                f"{config.retrain_after_days} before {as_of}; it stays. Use force to retrain."
+            ),
+            "verdict": recent.verdict,
+            "metrics": _scalars(recent.metrics.get("model")),
         }
     )
 
@@ -224,11 +260,11 @@ def score(conn, *, score_date: date, config: PropensityConfig | None = None) -> 
     )
     monitoring = monitor_propensity(conn, record, score_date, cfg.drift)
     build_report(conn, cfg.model_name, record.model_version)
-    by_status: dict[str, list[str]] = {"warn": [], "fail": []}
+    flagged: dict[str, list[str]] = {"warn": [], "fail": []}
     for row in monitoring:
-        if row["status"] in by_status:
-            by_status[row["status"]].append(f"{row['metric']}@{row['metric_date']}")
-    worst = "fail" if by_status["fail"] else "warn" if by_status["warn"] else "ok"
+        if row["status"] in flagged:
+            flagged[row["status"]].append(f"{row['metric']}@{row['metric_date']}")
+    worst = "fail" if flagged["fail"] else "warn" if flagged["warn"] else "ok"
     score_mean = next((r["value"] for r in monitoring if r["metric"] == "score_mean"), None)
     return jsonable(
         {
@@ -236,9 +272,9 @@ def score(conn, *, score_date: date, config: PropensityConfig | None = None) -> 
             "model_version": record.model_version,
             "score_date": score_date,
             "rows": rows,
-            "mean_probability": None if score_mean is None else float(np.round(score_mean, 6)),
+            "mean_probability": score_mean,
             "monitoring_status": worst,
-            "monitoring_warn": by_status["warn"],
-            "monitoring_fail": by_status["fail"],
+            "monitoring_warn": flagged["warn"],
+            "monitoring_fail": flagged["fail"],
         }
     )
