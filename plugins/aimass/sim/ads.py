@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from aimass.sim import vocab
 from aimass.sim.campaigns import CHANNELS, AdCampaigns
 from aimass.sim.catalog import ItemChooser

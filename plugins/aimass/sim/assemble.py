@@ -12,6 +12,7 @@ from datetime import timedelta
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
 from aimass.contracts import SourceContract, load_contracts
 from aimass.sim import strings, vocab
 from aimass.sim.ads import AD_EVENT_TYPES

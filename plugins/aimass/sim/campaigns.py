@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import numpy as np
 import pyarrow as pa
+
 from aimass.sim import strings, vocab
 from aimass.sim.catalog import N_CATEGORIES
 from aimass.sim.clock import DAY, epoch_seconds

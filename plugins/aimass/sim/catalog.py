@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
 from aimass.sim import strings, vocab
 from aimass.sim.clock import DAY, epoch_seconds
 from aimass.sim.config import ShopConfig

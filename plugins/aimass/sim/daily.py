@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import numpy as np
+
 from aimass.sim import behaviour, coupons, updates
 from aimass.sim.ads import DayAds, simulate_ads
 from aimass.sim.behaviour import UserState

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
 from aimass.contracts import load_contracts
 from aimass.sim.assemble import Assembler
 from aimass.sim.config import ShopConfig

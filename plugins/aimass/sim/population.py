@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+
 from aimass.sim import behaviour, strings, vocab
 from aimass.sim.clock import DAY, app_minor_at, epoch_seconds
 from aimass.sim.config import ShopConfig

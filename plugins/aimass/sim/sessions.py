@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from aimass.sim import vocab
 from aimass.sim.catalog import ItemChooser, choose_category
 from aimass.sim.clock import DAY, seconds_of_day

@@ -28,9 +28,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
+from psycopg2 import sql
+
 from aimass.sim import behaviour, strings, vocab
 from aimass.sim.clock import DAY, epoch_seconds
-from psycopg2 import sql
 
 SCHEMA = "sim_truth"
 # table -> (columns with PostgreSQL types, primary key)

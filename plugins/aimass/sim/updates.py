@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from aimass.sim.clock import DAY, app_minor_at
 from aimass.sim.population import CITY_COUNT, CITY_OFFSET
 

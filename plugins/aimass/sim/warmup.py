@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import numpy as np
+
 from aimass.sim import behaviour
 from aimass.sim.ads import CHANNEL_SPECS
 from aimass.sim.clock import DAY, epoch_seconds

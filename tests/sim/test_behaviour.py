@@ -1,0 +1,156 @@
+"""The hidden truth behaves as documented: randomized coupons, heterogeneous effects,
+predictable purchases, calendar effects, late events."""
+
+from datetime import timedelta
+
+import numpy as np
+import pandas as pd
+from aimass.sim.config import load_shop_config
+from sklearn.metrics import roc_auc_score
+
+
+def _day(ts: pd.Series, start) -> pd.Series:
+    return (ts - pd.Timestamp(start, tz="UTC")).dt.days
+
+
+def test_coupon_assignment_is_randomized_and_balanced(crowded_shop):
+    t, config = crowded_shop.tables, crowded_shop.config
+    assignments = t["coupon_assignments"]
+    assert len(assignments) > 3000
+    assert abs(assignments["treatment"].mean() - config.coupon_treatment_share) < 0.01
+    treated = assignments[assignments["treatment"]]
+    shares = treated["coupon_value"].value_counts(normalize=True)
+    assert set(shares.index) == set(config.coupon_values)
+    assert (abs(shares - 1 / len(config.coupon_values)) < 0.01).all()
+    assert (assignments.loc[~assignments["treatment"], "coupon_value"] == 0).all()
+
+    offer = pd.Timestamp(t["coupon_campaigns"]["offer_date"].iloc[0], tz="UTC")
+    orders = t["orders"]
+    before = orders[
+        (orders["order_ts"] < offer) & (orders["order_ts"] >= offer - pd.Timedelta(days=14))
+    ]
+    bought = assignments["user_id"].isin(before["user_id"])
+    rates = bought.groupby(assignments["treatment"]).mean()
+    assert abs(rates[True] - rates[False]) < 0.03, rates
+    traits = crowded_shop.truth["user_traits"].set_index("user_id")
+    segment_mix = pd.crosstab(
+        assignments["treatment"], assignments["user_id"].map(traits["segment"]), normalize="index"
+    )
+    assert (abs(segment_mix.loc[True] - segment_mix.loc[False]) < 0.03).all()
+
+
+def test_coupon_effects_follow_the_response_types(crowded_shop):
+    effect = crowded_shop.truth["coupon_effect"]
+    uplift = effect["p_purchase_treated"] - effect["p_purchase_control"]
+    by_type = effect.assign(uplift=uplift).groupby(["response_type", "coupon_value"])["uplift"]
+    assert (uplift[effect["response_type"] == "sleeping_dog"] < 0).all()
+    assert (uplift[effect["response_type"] == "persuadable"] > 0).all()
+    assert (uplift[effect["response_type"] == "lost_cause"].abs() < 1e-12).all()
+    mean = by_type.mean()
+    assert mean["persuadable", 10.0] > mean["persuadable", 5.0] > 0.02
+    assert mean["sleeping_dog", 10.0] < mean["sleeping_dog", 5.0] < 0
+    assert effect[["p_purchase_control", "p_purchase_treated"]].stack().between(0, 1).all()
+
+
+def test_treated_persuadables_convert_more_in_the_horizon(crowded_shop):
+    t, config = crowded_shop.tables, crowded_shop.config
+    assignments = t["coupon_assignments"]
+    offer = pd.Timestamp(t["coupon_campaigns"]["offer_date"].iloc[0], tz="UTC")
+    horizon = offer + pd.Timedelta(days=config.coupon_horizon_days)
+    orders = t["orders"]
+    converted = orders[
+        (orders["order_ts"] >= offer)
+        & (orders["order_ts"] < horizon)
+        & (orders["status"] != "cancelled")
+    ]["user_id"]
+    types = crowded_shop.truth["user_traits"].set_index("user_id")["response_type"]
+    frame = assignments.assign(
+        converted=assignments["user_id"].isin(converted),
+        response_type=assignments["user_id"].map(types),
+    )
+    persuadable = frame[frame["response_type"] == "persuadable"]
+    rate = persuadable.groupby("treatment")["converted"].mean()
+    assert rate[True] > rate[False]
+    assert (
+        t["coupon_redemptions"]["user_id"]
+        .isin(assignments.loc[assignments["treatment"], "user_id"])
+        .all()
+    )
+
+
+def test_next_week_purchases_are_predictable_from_the_past(tiny_shop):
+    t, start = tiny_shop.tables, tiny_shop.days[0]
+    orders = t["orders"][t["orders"]["status"] != "cancelled"]
+    order_day = _day(orders["order_ts"], start)
+    daily = tiny_shop.truth["user_daily_purchase_prob"]
+    prob_day = (pd.to_datetime(daily["day"]) - pd.Timestamp(start)).dt.days
+    horizon = tiny_shop.truth["user_horizon_purchase_prob"]
+    horizon_day = (pd.to_datetime(horizon["as_of_date"]) - pd.Timestamp(start)).dt.days
+    labels, oracle, oracle_now, recent = [], [], [], []
+    for as_of in range(30, len(tiny_shop.days) - 7):
+        users = daily.loc[prob_day == as_of, "user_id"]
+        window = (prob_day >= as_of) & (prob_day < as_of + 7)
+        p7 = 1 - daily[window].groupby("user_id")["p_purchase"].apply(lambda p: np.prod(1 - p))
+        bought = set(orders.loc[(order_day >= as_of) & (order_day < as_of + 7), "user_id"])
+        past = orders[(order_day < as_of) & (order_day >= as_of - 30)]["user_id"].value_counts()
+        now = horizon[horizon_day == as_of].set_index("user_id")["p_purchase"]
+        labels += list(users.isin(bought))
+        oracle += list(users.map(p7))
+        oracle_now += list(users.map(now))
+        recent += list(users.map(past).fillna(0))
+    assert 0.05 < np.mean(labels) < 0.4
+    assert roc_auc_score(labels, oracle) > 0.75
+    assert roc_auc_score(labels, oracle_now) > 0.7
+    assert roc_auc_score(labels, recent) > 0.6
+
+
+def test_weekends_and_the_promotion_lift_purchases(tiny_shop):
+    config = tiny_shop.config
+    daily = tiny_shop.truth["user_daily_purchase_prob"]
+    day = (pd.to_datetime(daily["day"]) - pd.Timestamp(config.start_date)).dt.days
+    mean = daily.groupby(day)["p_purchase"].mean()
+    promo = range(config.promo_start_day, config.promo_start_day + config.promo_days)
+    weekday = [
+        d
+        for d in mean.index
+        if (config.start_date + timedelta(days=int(d))).weekday() < 5 and d not in promo
+    ]
+    weekend = [
+        d
+        for d in mean.index
+        if (config.start_date + timedelta(days=int(d))).weekday() >= 5 and d not in promo
+    ]
+    assert mean[weekend].mean() > 1.15 * mean[weekday].mean()
+    assert mean[list(promo)].mean() > 1.5 * mean[weekday].mean()
+
+
+def test_about_one_percent_of_events_arrive_late(crowded_shop):
+    config = crowded_shop.config
+    for source in ("events", "ad_events"):
+        late, total = 0, 0
+        for k, day in enumerate(crowded_shop.days):
+            rows = crowded_shop.landing[source].day(day).to_pandas()
+            event_day = _day(rows["event_ts"], config.start_date)
+            assert event_day.isin([k - 1, k]).all(), f"{source} {day}"
+            late += int((event_day == k - 1).sum())
+            total += len(rows)
+        assert 0.006 < late / total < 0.014, source
+
+
+def test_views_follow_preferences_and_appeal(tiny_shop):
+    events = tiny_shop.tables["events"]
+    views = events[events["event_type"] == "view"]
+    items = tiny_shop.tables["items"].set_index("item_id")
+    prefs = tiny_shop.truth["user_preferences"]
+    weight = prefs.set_index(["user_id", "category"])["weight"]
+    viewed = pd.MultiIndex.from_arrays([views["user_id"], views["item_id"].map(items["category"])])
+    chance = 1 / items["category"].nunique()
+    assert weight.reindex(viewed).mean() > 2 * chance
+    appeal = tiny_shop.truth["item_appeal"].set_index("item_id")["appeal"]
+    popularity = views["item_id"].value_counts().reindex(appeal.index, fill_value=0)
+    assert popularity.corr(appeal, method="spearman") > 0.3
+
+
+def test_profiles_change_sizes_not_rules():
+    demo = load_shop_config("demo")
+    assert demo.late_event_fraction == load_shop_config("tiny").late_event_fraction

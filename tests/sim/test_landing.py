@@ -1,0 +1,151 @@
+"""Landing files land where and how the contracts say, atomically and reproducibly."""
+
+import dataclasses
+import json
+from datetime import timedelta
+
+import pandas as pd
+import psycopg2
+import pyarrow.parquet as pq
+import pytest
+from aimass.sim.landing import landing_root, write_landing
+from psycopg2 import sql
+
+
+@pytest.fixture(scope="module")
+def landed(tiny_shop, tmp_path_factory):
+    root = tmp_path_factory.mktemp("landing")
+    files = write_landing(tiny_shop, root.as_uri())
+    return root, files
+
+
+def test_one_file_per_source_per_day(landed, tiny_shop, contracts):
+    root, files = landed
+    expected = {
+        str(root / name / day.isoformat() / f"part-0000.{c.format}")
+        for name, c in contracts.items()
+        for day in tiny_shop.days
+    }
+    assert set(files) == expected
+    assert sorted(p.name for p in root.rglob("*") if p.is_file() and p.name.startswith(".")) == []
+
+
+def test_csv_partitions_hold_the_rows_of_their_day(landed, tiny_shop, contracts):
+    root, _ = landed
+    start = tiny_shop.days[0]
+    for name, contract in contracts.items():
+        total = 0
+        for k, day in enumerate(tiny_shop.days):
+            frame = pd.read_csv(root / name / day.isoformat() / "part-0000.csv", dtype=str)
+            assert list(frame.columns) == contract.column_names
+            total += len(frame)
+            if contract.is_snapshot:
+                stamp = pd.to_datetime(frame["updated_at"], utc=True)
+                days = (stamp - pd.Timestamp(start, tz="UTC")).dt.days
+                assert ((days == k) | ((k == 0) & (days < 0))).all(), f"{name} {day}"
+            else:
+                stamp = pd.to_datetime(frame[contract.partition], utc=True)
+                days = (stamp - pd.Timestamp(start, tz="UTC")).dt.days
+                allowed = [k - 1, k] if name in ("events", "ad_events") else [k]
+                assert days.isin(allowed).all(), f"{name} {day}"
+        if not contract.is_snapshot and name not in ("events", "ad_events"):
+            assert total == len(tiny_shop.tables[name]), name
+
+
+def test_snapshot_exports_rebuild_the_latest_state(landed, tiny_shop, contracts):
+    root, _ = landed
+    for name, contract in contracts.items():
+        if not contract.is_snapshot:
+            continue
+        frames = [
+            pd.read_csv(root / name / day.isoformat() / "part-0000.csv", dtype=str)
+            for day in tiny_shop.days
+        ]
+        history = pd.concat(frames, ignore_index=True)
+        history["_ts"] = pd.to_datetime(history["updated_at"], utc=True)
+        latest = history.sort_values("_ts").drop_duplicates(list(contract.primary_key), keep="last")
+        assert len(latest) == len(tiny_shop.tables[name]), name
+        key = contract.primary_key[0]
+        expected = tiny_shop.tables[name].set_index(key)["updated_at"]
+        got = latest.set_index(key)["_ts"].reindex(expected.index)
+        assert (got == expected).all(), name
+
+
+def test_rewriting_a_day_gives_identical_bytes(landed, tiny_shop):
+    root, files = landed
+    before = {f: open(f, "rb").read() for f in files}
+    day = tiny_shop.days[5]
+    rewritten = write_landing(tiny_shop, str(root), days=[day])
+    assert len(rewritten) == 14
+    for path in rewritten:
+        assert open(path, "rb").read() == before[path]
+
+
+def test_jsonl_and_parquet_formats(tiny_shop, contracts, tmp_path):
+    jsonl = {n: dataclasses.replace(c, format="jsonl") for n, c in contracts.items()}
+    parquet = {n: dataclasses.replace(c, format="parquet") for n, c in contracts.items()}
+    day = tiny_shop.days[14]
+    write_landing(tiny_shop, str(tmp_path / "j"), days=[day], contracts=jsonl)
+    write_landing(tiny_shop, str(tmp_path / "p"), days=[day], contracts=parquet)
+    for name in ("orders", "coupon_assignments", "coupon_campaigns"):
+        expected = tiny_shop.landing[name].day(day).num_rows
+        lines = (
+            (tmp_path / "j" / name / day.isoformat() / "part-0000.jsonl").read_text().splitlines()
+        )
+        assert len(lines) == expected
+        if lines:
+            assert list(json.loads(lines[0])) == contracts[name].column_names
+        table = pq.read_table(tmp_path / "p" / name / day.isoformat() / "part-0000.parquet")
+        assert table.num_rows == expected
+        assert table.column_names == contracts[name].column_names
+    assert (
+        str(
+            pq.read_schema(tmp_path / "p" / "order_items" / day.isoformat() / "part-0000.parquet")
+            .field("line_no")
+            .type
+        )
+        == "int32"
+    )
+
+
+def test_bad_uri_and_unsimulated_days_are_refused(tiny_shop, tmp_path):
+    with pytest.raises(ValueError, match="local landing areas only"):
+        landing_root("s3://bucket/landing")
+    with pytest.raises(ValueError, match="were not simulated"):
+        write_landing(tiny_shop, str(tmp_path), days=[tiny_shop.days[-1] + timedelta(days=1)])
+
+
+def test_csv_files_load_into_postgres_with_contract_types(
+    landed, tiny_shop, contracts, empty_db_url
+):
+    """Every source's CSV parses in PostgreSQL COPY with the contract's column types."""
+    root, _ = landed
+    conn = psycopg2.connect(empty_db_url)
+    try:
+        with conn.cursor() as cur:
+            for name, contract in contracts.items():
+                table = sql.Identifier(name)
+                columns = sql.SQL(", ").join(
+                    sql.SQL("{} {}").format(sql.Identifier(c.name), sql.SQL(c.pg_type))
+                    for c in contract.columns
+                )
+                cur.execute(sql.SQL("create table {} ({})").format(table, columns))
+                for day in tiny_shop.days:
+                    with open(root / name / day.isoformat() / "part-0000.csv", "rb") as fh:
+                        cur.copy_expert(
+                            sql.SQL("copy {} from stdin with (format csv, header true)").format(
+                                table
+                            ),
+                            fh,
+                        )
+                cur.execute(sql.SQL("select count(*) from {}").format(table))
+                loaded = cur.fetchone()[0]
+                assert loaded == sum(
+                    tiny_shop.landing[name].day(d).num_rows for d in tiny_shop.days
+                )
+            cur.execute("select count(*) from orders where coupon_id is null")
+            assert cur.fetchone()[0] == tiny_shop.tables["orders"]["coupon_id"].isna().sum()
+            cur.execute("select min(event_ts) >= timestamptz '2026-07-01 00:00+00' from events")
+            assert cur.fetchone()[0] is True
+    finally:
+        conn.close()
