@@ -26,7 +26,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 import pandas as pd
-
 from aimass.contracts import SourceContract, load_contracts
 
 LOOPBACK = "127.0.0.1"
