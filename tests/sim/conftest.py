@@ -27,4 +27,4 @@ def tiny_shop(tiny_config):
 @pytest.fixture(scope="session")
 def crowded_shop():
     """`tiny` with more users: enough for statistical checks of the randomization."""
-    return simulate_shop(load_shop_config("tiny", n_users=4000, days=36))
+    return simulate_shop(load_shop_config("tiny", n_users=4000, days=60))

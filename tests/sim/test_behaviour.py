@@ -154,3 +154,65 @@ def test_views_follow_preferences_and_appeal(tiny_shop):
 def test_profiles_change_sizes_not_rules():
     demo = load_shop_config("demo")
     assert demo.late_event_fraction == load_shop_config("tiny").late_event_fraction
+
+
+def _per_user_day(frame, ts, users, start, n_days):
+    """(users x days) counts of rows."""
+    day = _day(frame[ts], start).to_numpy()
+    row = pd.Index(users).get_indexer(frame["user_id"])
+    counts = np.zeros((len(users), n_days + 1))
+    np.add.at(counts, (row, np.minimum(day, n_days)), 1)
+    return counts[:, :n_days]
+
+
+def test_a_model_on_history_gets_close_to_the_oracle(crowded_shop):
+    """LightGBM on recency/frequency/engagement features vs the true horizon probability."""
+    import lightgbm as lgb
+
+    t, start, n_days = crowded_shop.tables, crowded_shop.days[0], len(crowded_shop.days)
+    users = t["users"]["user_id"].to_numpy()
+    orders = t["orders"][t["orders"]["status"] != "cancelled"]
+    events = t["events"]
+    counts = {
+        "orders": _per_user_day(orders, "order_ts", users, start, n_days),
+        "sessions": _per_user_day(
+            events.drop_duplicates("session_id"), "event_ts", users, start, n_days
+        ),
+        "carts": _per_user_day(
+            events[events["event_type"] == "add_to_cart"], "event_ts", users, start, n_days
+        ),
+        "clicks": _per_user_day(
+            t["ad_events"][t["ad_events"]["event_type"] == "click"],
+            "event_ts",
+            users,
+            start,
+            n_days,
+        ),
+    }
+    signup = _day(t["users"]["signup_at"], start).to_numpy()
+    horizon = crowded_shop.truth["user_horizon_purchase_prob"]
+    oracle = horizon.pivot(index="user_id", columns="as_of_date", values="p_purchase")
+
+    def rows(as_of):
+        exists = signup < as_of
+        feats = {"tenure": as_of - signup}
+        for name, c in counts.items():
+            for window in (3, 7, 14, 28):
+                feats[f"{name}_{window}"] = c[:, max(as_of - window, 0) : as_of].sum(axis=1)
+            seen = np.where(c[:, :as_of] > 0, np.arange(as_of), -1000).max(axis=1)
+            feats[f"days_since_{name}"] = as_of - seen
+        label = counts["orders"][:, as_of : as_of + 7].sum(axis=1) > 0
+        truth = oracle.reindex(users)[start + timedelta(days=as_of)].to_numpy()
+        return pd.DataFrame(feats)[exists], label[exists], truth[exists]
+
+    train = [rows(a) for a in range(28, n_days - 13)]
+    x_test, y_test, oracle_test = rows(n_days - 7)
+    model = lgb.LGBMClassifier(
+        n_estimators=200, learning_rate=0.05, num_leaves=15, min_child_samples=100, verbose=-1
+    )
+    model.fit(pd.concat([r[0] for r in train]), np.concatenate([r[1] for r in train]))
+    model_auc = roc_auc_score(y_test, model.predict_proba(x_test)[:, 1])
+    oracle_auc = roc_auc_score(y_test, oracle_test)
+    assert oracle_auc > 0.8
+    print(f"model AUC {model_auc:.3f}, oracle AUC {oracle_auc:.3f}")
+    assert model_auc > oracle_auc - 0.07, (model_auc, oracle_auc)

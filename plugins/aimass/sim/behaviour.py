@@ -3,12 +3,12 @@
 For user u on day t (log-odds; p = sigmoid):
 
     logit = base_logit (config) + b_u (segment + noise)
-          + 1.4 * in_market_u,t                       hidden 2-state Markov "shopping mood"
-          + 0.45 * log1p(order_ewm)   decay 0.96/day  frequency of recent orders
-          + 0.45 * log1p(session_ewm) decay 0.75/day  engagement in recent days
-          + 0.50 * log1p(cart_ewm)    decay 0.70/day  items left in the cart
-          + 0.70 * exp(-(days_since_visit - 1) / 3)   recency of the last visit
-          + 1.2 * ad_responsiveness * log1p(click_ewm + clicks today)
+          + 1.5 * in_market_u,t                       hidden 2-state Markov "shopping mood"
+          + 0.2 * log1p(order_ewm)    decay 0.96/day  frequency of recent orders
+          + 0.25 * log1p(session_ewm) decay 0.75/day  engagement in recent days
+          + 0.3 * log1p(cart_ewm)     decay 0.70/day  items added to the cart lately
+          + 0.4 * exp(-(days_since_visit - 1) / 3)    recency of the last visit
+          + 1.2 * ad_responsiveness * log1p(click_ewm (decay 0.6/day) + clicks today)
           + sum_c preference_uc * category_frequency_c
           + os offset (iOS > macOS > Android > Windows > Linux)
           - 0.5 * price_sensitivity
@@ -16,11 +16,13 @@ For user u on day t (log-odds; p = sigmoid):
           + weekend_lift (Sat, Sun) + promo_lift * (0.5 + price_sensitivity) on promo days
           + coupon shift while a coupon of a running campaign is held (see `coupon_shift`)
 
-Browse sessions per day are Poisson with rate session_rate * engagement_u, raised by the
-shopping mood, weekends, the promotion and today's ad clicks. The shopping mood switches on
-with the user's entry probability (segment-driven) and off with probability 0.3 per day.
-Everything except the mood, the traits and today's clicks is observable from the user's
-history, so next-week purchases are predictable from recency/frequency/engagement features.
+Browse sessions per day are Poisson with rate session_rate * engagement_u * exp(2.0 * mood
++ 0.2 * weekend + 0.4 * promo + 0.7 * min(clicks today, 3)). The shopping mood switches on
+with the user's entry probability (segment-driven, doubled during the promotion) and off with
+probability 0.15 per day, so it shows in the days before as a burst of visits.
+Engagement is correlated with b_u. Everything except the mood, the traits and today's clicks
+is observable from the user's history, so next-week purchases are predictable from
+recency / frequency / engagement features.
 """
 
 from __future__ import annotations

@@ -28,17 +28,26 @@ def to_frame(table: pa.Table) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class LandingRows:
-    """A source's exported rows ordered by landing day, with each day's row range."""
+    """A source's exported rows (`table`: every row or version ever exported) and the rows
+    each landing day carries."""
 
     table: pa.Table
     first_day: date
+    order: np.ndarray
     bounds: np.ndarray
 
+    @classmethod
+    def index(cls, table: pa.Table, landing_day: np.ndarray, first_day: date, n_days: int):
+        order = np.argsort(landing_day, kind="stable")
+        bounds = np.searchsorted(landing_day[order], np.arange(n_days + 1))
+        return cls(table, first_day, order, bounds)
+
     def day(self, day: date) -> pa.Table:
+        """The rows of `day`'s partition (empty outside the simulated days)."""
         k = (day - self.first_day).days
         if not 0 <= k < len(self.bounds) - 1:
             return self.table.slice(0, 0)
-        return self.table.slice(self.bounds[k], self.bounds[k + 1] - self.bounds[k])
+        return self.table.take(pa.array(self.order[self.bounds[k] : self.bounds[k + 1]]))
 
 
 @dataclass(frozen=True)
@@ -77,9 +86,7 @@ def simulate_shop(config: ShopConfig, until: date | None = None) -> Shop:
     sources = Assembler(world, records, contracts).build()
     tables, landing = {}, {}
     for name, (table, landing_day) in sources.items():
-        order = np.argsort(landing_day, kind="stable")
-        bounds = np.searchsorted(landing_day[order], np.arange(n_days + 1))
-        landing[name] = LandingRows(table.take(pa.array(order)), config.start_date, bounds)
+        landing[name] = LandingRows.index(table, landing_day, config.start_date, n_days)
         if contracts[name].is_snapshot:
             table = table.take(pa.array(_latest_versions(table, contracts[name].primary_key)))
         tables[name] = to_frame(table)

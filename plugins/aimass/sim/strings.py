@@ -23,9 +23,7 @@ def padded(numbers: np.ndarray, width: int) -> pa.Array:
 
 def concat(*parts, sep: str = "") -> pa.Array:
     """Element-wise concatenation of string arrays and scalar strings."""
-    arrays = [p if isinstance(p, str) else as_text(p) for p in parts]
-    length = max((len(a) for a in arrays if not isinstance(a, str)), default=0)
-    arrays = [pa.array([a] * length, pa.string()) if isinstance(a, str) else a for a in arrays]
+    arrays = [pa.scalar(p, pa.string()) if isinstance(p, str) else as_text(p) for p in parts]
     return pc.binary_join_element_wise(*arrays, sep)
 
 
