@@ -104,6 +104,18 @@ def test_activity_happens_after_signup(tiny_shop):
         assert (rows[ts] > rows["user_id"].map(signup)).all(), source
 
 
+def test_items_and_devices_exist_when_used(tiny_shop):
+    t = tiny_shop.tables
+    listed = t["items"].set_index("item_id")["created_at"]
+    first_seen = t["devices"].set_index("device_id")["first_seen_at"]
+    for source, ts in (("events", "event_ts"), ("order_items", "order_ts"), ("ad_events", "event_ts")):
+        rows = t[source].dropna(subset=["item_id"])
+        assert (rows[ts] > rows["item_id"].map(listed)).all(), source
+    for source, ts in (("events", "event_ts"), ("orders", "order_ts")):
+        rows = t[source]
+        assert (rows[ts] > rows["device_id"].map(first_seen)).all(), source
+
+
 def test_orders_add_up(tiny_shop):
     t = tiny_shop.tables
     lines = t["order_items"].assign(amount=lambda x: x["quantity"] * x["unit_price"])

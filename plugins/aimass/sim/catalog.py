@@ -215,9 +215,12 @@ class ItemChooser:
         self.appeal = appeal
         self.shifted_cum = np.zeros(len(category))
 
-    def refresh(self, available: np.ndarray) -> None:
-        """Recompute choice weights after items were listed, delisted or ran out of stock."""
-        weight = (self.appeal * np.where(available, 1.0, 1e-6))[self.order]
+    def refresh(self, listed: np.ndarray, available: np.ndarray) -> None:
+        """Recompute choice weights after items were listed, delisted or ran out of stock.
+
+        Items not listed yet are never picked; listed but unavailable ones almost never (a
+        category whose items are all unavailable still yields one)."""
+        weight = (self.appeal * np.where(available, 1.0, 1e-6) * listed)[self.order]
         cum = np.cumsum(weight)
         starts = np.searchsorted(self.sorted_category, np.arange(N_CATEGORIES), side="left")
         ends = np.searchsorted(self.sorted_category, np.arange(N_CATEGORIES), side="right")

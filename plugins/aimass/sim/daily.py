@@ -95,12 +95,8 @@ def simulate_day(sim: Simulation, day: int) -> DayRecord:
     promo = is_promo(config, day)
 
     changes = _morning_changes(sim, day, day_start)
-    available = (
-        (world.items.created_s < day_start)
-        & sim.entities.item_active
-        & (sim.entities.item_stock > 0)
-    )
-    sim.chooser.refresh(available)
+    listed = world.items.created_s < day_start
+    sim.chooser.refresh(listed, listed & sim.entities.item_active & (sim.entities.item_stock > 0))
     _update_secondary_devices(sim, day_start)
     active = np.flatnonzero(world.users.signup_s < day_start)
     tenure = (day_start - world.users.signup_s) / DAY
