@@ -105,8 +105,12 @@ class PropensityConfig:
 CONFIG_ENV = "AIMASS_PROPENSITY_CONFIG"
 
 
-def packaged_config_path() -> Path:
-    return Path(str(resources.files("ml") / "conf" / "propensity.yml"))
+SHORT_HISTORY_CONFIG = "propensity_short_history.yml"
+
+
+def packaged_config_path(name: str = "propensity.yml") -> Path:
+    """A YAML shipped in `ml/conf/` (the defaults, or e.g. SHORT_HISTORY_CONFIG)."""
+    return Path(str(resources.files("ml") / "conf" / name))
 
 
 def _read_yaml(path: Path) -> dict:

@@ -7,7 +7,7 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from ml.config import load_config
+from ml.config import SHORT_HISTORY_CONFIG, load_config, packaged_config_path
 from ml.features import load_scoring_frame, load_training_frame
 from ml.model import PropensityModel
 from ml.pipeline import train_and_register
@@ -15,7 +15,7 @@ from ml.registry import get_model, list_models
 from ml.score import score_propensity
 from ml.train import split_by_window, train_model
 from ml.windows import plan_windows
-from tests.ml.factories import load_marts
+from tests.ml.factories import load_marts, simulate
 
 
 def _frames(conn, cutoff, config):
@@ -122,3 +122,15 @@ def test_a_recent_champion_is_kept_without_training(marts_db, marts, config):
     retrained = train_and_register(marts_db, as_of=marts.cutoff, config=every_day)
     assert retrained["status"] != "skipped"
     assert retrained["model_version"] != first["model_version"]
+
+
+def test_short_history_config_trains_where_the_defaults_refuse(warehouse):
+    young = simulate(n_users=400, n_days=40, seed=5)
+    load_marts(warehouse, young)
+    with pytest.raises(ValueError, match="Not enough history"):
+        train_and_register(warehouse, as_of=young.cutoff, config=load_config())
+    short = load_config(packaged_config_path(SHORT_HISTORY_CONFIG))
+    summary = train_and_register(warehouse, as_of=young.cutoff, config=short)
+    assert summary["rows"]["train"] >= short.guards.min_train_rows
+    assert summary["windows"]["test"]["end"] == str(young.cutoff - timedelta(days=7))
+    assert summary["metrics"]["roc_auc"] > 0.6
