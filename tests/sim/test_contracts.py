@@ -108,7 +108,11 @@ def test_items_and_devices_exist_when_used(tiny_shop):
     t = tiny_shop.tables
     listed = t["items"].set_index("item_id")["created_at"]
     first_seen = t["devices"].set_index("device_id")["first_seen_at"]
-    for source, ts in (("events", "event_ts"), ("order_items", "order_ts"), ("ad_events", "event_ts")):
+    for source, ts in (
+        ("events", "event_ts"),
+        ("order_items", "order_ts"),
+        ("ad_events", "event_ts"),
+    ):
         rows = t[source].dropna(subset=["item_id"])
         assert (rows[ts] > rows["item_id"].map(listed)).all(), source
     for source, ts in (("events", "event_ts"), ("orders", "order_ts")):
