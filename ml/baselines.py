@@ -14,6 +14,8 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from ml.features import FeatureSpec, labels_of, prepare_matrix
 
 ORACLE_TABLE = "sim_truth.user_daily_purchase_prob"
+# The fair oracle: the true probability from the state at the start of the as-of date only.
+HORIZON_ORACLE_TABLE = "sim_truth.user_horizon_purchase_prob"
 RECENCY_COLUMN = "days_since_last_order"
 FREQUENCY_COLUMNS = ("orders_90d", "orders_30d", "orders_7d")
 MONETARY_COLUMNS = ("revenue_90d", "revenue_30d", "revenue_7d")
@@ -88,21 +90,49 @@ def logistic_regression_scores(
     return pipeline.predict_proba(_logistic_inputs(frame, spec))[:, 1]
 
 
-def oracle_available(conn) -> bool:
+def oracle_available(conn, table: str = ORACLE_TABLE) -> bool:
     with conn.cursor() as cur:
-        cur.execute("select to_regclass(%s) is not null", (ORACLE_TABLE,))
+        cur.execute("select to_regclass(%s) is not null", (table,))
         return bool(cur.fetchone()[0])
 
 
+def _horizon_oracle_sql(conn, horizon: int) -> str | None:
+    """The fair oracle's query when its table holds this horizon, else None."""
+    if not oracle_available(conn, HORIZON_ORACLE_TABLE):
+        return None
+    with conn.cursor() as cur:
+        cur.execute(
+            "select exists (select 1 from sim_truth.user_horizon_purchase_prob where horizon_days = %s)",
+            (horizon,),
+        )
+        if not cur.fetchone()[0]:
+            return None
+    return """
+        with keys as (
+            select unnest(%s::text[]) as user_id, unnest(%s::date[]) as as_of_date
+        )
+        select k.user_id, k.as_of_date, p.p_purchase
+        from keys k
+        join sim_truth.user_horizon_purchase_prob p
+          on p.user_id = k.user_id and p.as_of_date = k.as_of_date and p.horizon_days = %s
+    """
+
+
 def oracle_probabilities(conn, frame: pd.DataFrame, horizon: int) -> np.ndarray | None:
-    """P(purchase in [A, A+H)) = 1 - prod_d (1 - p_d) from the simulator's daily truth, aligned
-    with `frame` rows (0 where the simulator has no day for the user). None without the table."""
-    if not oracle_available(conn):
+    """The simulator's true P(purchase in [A, A+H)), aligned with `frame` rows (0 where the
+    simulator has no value for the user); None without truth tables.
+
+    Uses `sim_truth.user_horizon_purchase_prob` (computed from the state at A alone) when it
+    holds this horizon; otherwise 1 - prod_d (1 - p_d) over the daily truth, which sees states
+    that purchases inside the window already changed and so flatters the oracle."""
+    horizon_sql = _horizon_oracle_sql(conn, horizon)
+    if horizon_sql is None and not oracle_available(conn):
         return None
     keys = frame[["user_id", "as_of_date"]]
     with conn.cursor() as cur:
         cur.execute(
-            """
+            horizon_sql
+            or """
             with keys as (
                 select unnest(%s::text[]) as user_id, unnest(%s::date[]) as as_of_date
             )

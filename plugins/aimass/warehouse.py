@@ -82,12 +82,17 @@ def ensure_layout(conn, contracts: dict[str, SourceContract] | None = None) -> N
 
 
 def _ensure_analyst_role(cur) -> None:
+    # Roles are cluster-wide: another database may create it at the same moment, so the
+    # attempt runs under a savepoint that keeps the rest of this transaction intact.
     cur.execute("select 1 from pg_roles where rolname = %s", (ANALYST_ROLE,))
     if cur.fetchone() is None:
+        cur.execute("savepoint analyst_role")
         try:
             cur.execute(sql.SQL("create role {} nologin").format(sql.Identifier(ANALYST_ROLE)))
-        except psycopg2.errors.DuplicateObject:  # created concurrently by another database
-            cur.connection.rollback()
+        except (psycopg2.errors.DuplicateObject, psycopg2.errors.UniqueViolation):
+            cur.execute("rollback to savepoint analyst_role")
+        else:
+            cur.execute("release savepoint analyst_role")
     role = sql.Identifier(ANALYST_ROLE)
     cur.execute(
         sql.SQL("grant connect on database {} to {}").format(

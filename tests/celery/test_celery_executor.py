@@ -23,6 +23,7 @@ from types import SimpleNamespace
 import psycopg2
 import pytest
 import redis
+
 from aimass.orchestration.celery_settings import (
     DEFAULT_BROKER_URL,
     BrokerUnavailable,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 
 import pytest
+
 from aimass.orchestration.celery_settings import (
     BrokerUnavailable,
     celery_settings,

@@ -21,10 +21,11 @@ from pathlib import Path
 
 import psycopg2
 import pytest
-from aimass.setup.runtime_env import airflow_settings
-from aimass.testing import admin_url, temporary_database
 from psycopg2 import sql
 from psycopg2.extensions import parse_dsn
+
+from aimass.setup.runtime_env import airflow_settings
+from aimass.testing import admin_url, temporary_database
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_INIT = REPO_ROOT / "docker" / "postgres" / "init-databases.sh"

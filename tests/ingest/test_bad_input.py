@@ -9,6 +9,7 @@ from datetime import date
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
 from aimass.ingest import (
     IngestError,
     Payload,
@@ -16,7 +17,6 @@ from aimass.ingest import (
     TooManyBadRowsError,
     load_unit,
 )
-
 from tests.ingest.helpers import DAY, PII_KEY, event_line, events_csv, rows
 
 ITEMS_HEADER = "order_id,line_no,order_ts,item_id,quantity,unit_price"

@@ -10,6 +10,7 @@ from decimal import Decimal
 import numpy as np
 import psycopg2
 import pyarrow as pa
+
 from aimass.ingest.csv_records import field_counts, invalid_utf8, record_text, split_records
 from aimass.ingest.pgbinary import HEADER, TRAILER, encode_rows
 from aimass.ingest.values import parse_column

@@ -8,11 +8,11 @@ from datetime import date
 
 import pandas as pd
 import pytest
+
 from aimass.ingest import SourceUnavailableError, run_source
 from aimass.ingest.http_api import ApiClient, fetch_records
 from aimass.settings import Settings
 from aimass.sim.api_server import ApiBehaviour, resources_from_frames, serve_api
-
 from tests.ingest.helpers import DAY, PII_KEY, rows
 
 TOKEN = "test-token-123"

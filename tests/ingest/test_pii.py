@@ -7,9 +7,9 @@ import hmac
 
 import pyarrow as pa
 import pytest
+
 from aimass.ingest import Payload, load_unit, pseudonymise_value
 from aimass.ingest.pii import pseudonymise_array
-
 from tests.ingest.helpers import DAY, OTHER_KEY, PII_KEY, rows
 
 USERS = (

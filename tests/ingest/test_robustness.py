@@ -12,11 +12,11 @@ from pathlib import Path
 
 import psycopg2
 import pytest
+
 from aimass.contracts import load_contracts
 from aimass.ingest import Payload, load_unit
 from aimass.testing import temporary_database
 from aimass.warehouse import ensure_layout
-
 from tests.ingest.helpers import DAY, PII_KEY, many_events_csv, rows, table_digest
 
 UNIT_URI = "file:///landing/events/2024-03-02"

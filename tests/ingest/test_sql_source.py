@@ -9,13 +9,13 @@ from datetime import UTC, date, datetime
 import pandas as pd
 import psycopg2
 import pytest
+
 from aimass.ingest import IngestError, SourceUnavailableError, run_source
 from aimass.ingest.pii import pseudonymise_value
 from aimass.ingest.sql_source import get_watermark
 from aimass.settings import Settings
 from aimass.sim.oltp import write_oltp
 from aimass.testing import temporary_database
-
 from tests.ingest.helpers import PII_KEY, rows
 
 D1, D2 = date(2024, 3, 1), date(2024, 3, 2)

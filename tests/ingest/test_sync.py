@@ -10,8 +10,8 @@ from datetime import date, timedelta
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from aimass.ingest import MissingPartitionError, sync_source
 
+from aimass.ingest import MissingPartitionError, sync_source
 from tests.ingest.helpers import (
     DAY,
     PII_KEY,

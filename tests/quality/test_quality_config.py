@@ -6,6 +6,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
+
 from aimass.contracts import load_contracts
 from aimass.quality.config import (
     RAW_CHECKS,
@@ -23,7 +25,6 @@ from aimass.quality.suites import (
     table_expectations,
     to_gx_suite,
 )
-from sqlalchemy.engine import make_url
 
 
 def test_columns_expand_to_one_expectation_per_column():

@@ -7,9 +7,10 @@ from datetime import timedelta
 
 import psycopg2
 import pytest
+from psycopg2.extensions import make_dsn, parse_dsn
+
 from aimass.quality import DataQualityError, run_gate
 from aimass.quality.config import expectations_config_path
-from psycopg2.extensions import make_dsn, parse_dsn
 
 
 def audit_rows(url, query="select * from audit.gx_validation_results", params=None):

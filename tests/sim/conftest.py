@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from aimass.contracts import load_contracts
 from aimass.sim.config import load_shop_config
 from aimass.sim.generate import simulate_shop

@@ -5,8 +5,9 @@ from datetime import timedelta
 
 import numpy as np
 import pandas as pd
-from aimass.sim.config import load_shop_config
 from sklearn.metrics import roc_auc_score
+
+from aimass.sim.config import load_shop_config
 
 
 def _day(ts: pd.Series, start) -> pd.Series:

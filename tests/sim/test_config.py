@@ -1,6 +1,7 @@
 from datetime import date
 
 import pytest
+
 from aimass.sim.config import ShopConfig, load_shop_config
 
 

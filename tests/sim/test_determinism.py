@@ -5,6 +5,7 @@ import dataclasses
 from datetime import timedelta
 
 import pandas as pd
+
 from aimass.sim.generate import simulate_shop
 from aimass.sim.landing import serialise
 

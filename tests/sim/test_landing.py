@@ -8,8 +8,9 @@ import pandas as pd
 import psycopg2
 import pyarrow.parquet as pq
 import pytest
-from aimass.sim.landing import landing_root, write_landing
 from psycopg2 import sql
+
+from aimass.sim.landing import landing_root, write_landing
 
 
 @pytest.fixture(scope="module")

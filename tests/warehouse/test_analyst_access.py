@@ -10,10 +10,11 @@ from contextlib import closing
 
 import psycopg2
 import pytest
-from aimass.testing import temporary_database
-from aimass.warehouse import ANALYST_ROLE, ML_PUBLIC_TABLES, ensure_layout, grant_ml_public
 from psycopg2 import sql
 from psycopg2.extensions import make_dsn, parse_dsn
+
+from aimass.testing import temporary_database
+from aimass.warehouse import ANALYST_ROLE, ML_PUBLIC_TABLES, ensure_layout, grant_ml_public
 
 PRIVATE_SCHEMAS = ("raw", "quarantine", "staging", "intermediate", "audit", "sim_truth")
 
@@ -152,13 +153,6 @@ def test_analyst_cannot_read_pipeline_schemas(owner_tables, analyst):
     assert denied(analyst, "select * from raw.orders")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=psycopg2.errors.UniqueViolation,
-    reason="ensure_layout does not survive another database creating the analyst role at the "
-    "same moment: the concurrent CREATE ROLE raises UniqueViolation (not DuplicateObject), and "
-    "the rollback in its handler would also undo the schemas created earlier in the transaction",
-)
 def test_layout_survives_a_concurrent_creation_of_the_analyst_role(monkeypatch, warehouse):
     role = f"aimass_test_group_{uuid.uuid4().hex[:10]}"
     monkeypatch.setattr("aimass.warehouse.ANALYST_ROLE", role)

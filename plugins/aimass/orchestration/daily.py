@@ -37,10 +37,11 @@ def simulate_shop(warehouse_url: str, ds: date, profile: str) -> dict:
 
     started = time.monotonic()
     config = load_shop_config(profile)
-    if ds < config.start_date:
+    if not config.start_date <= ds <= config.end_date:
         raise ValueError(
-            f"the simulated shop starts on {config.start_date}; a run for {ds} has no data. "
-            "Trigger a day on or after the start date."
+            f"the simulated shop {profile!r} covers {config.start_date} to {config.end_date}; "
+            f"a run for {ds} has no simulated data. Trigger a day inside that window (the demo "
+            "uses its last day), or turn use_simulated_shop off to load your own landing files."
         )
     shop = simulate(config, until=ds)
     files = write_landing(shop, load_settings().landing_uri)

@@ -74,6 +74,9 @@ def airflow_settings(*, home: Path, repo_root: Path, metadata_dsn: str) -> dict[
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(airflow_home / "logs"),
         "AIRFLOW__API__PORT": "8080",
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "True",
+        # LightGBM's OpenMP threads spin while waiting; on a busy two-core worker that
+        # multiplies training time. Passive waiting yields the core instead.
+        "OMP_WAIT_POLICY": "PASSIVE",
     }
 
 

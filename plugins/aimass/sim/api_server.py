@@ -26,6 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 import pandas as pd
+
 from aimass.contracts import SourceContract, load_contracts
 
 LOOPBACK = "127.0.0.1"

@@ -15,8 +15,9 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 import psycopg2
-from aimass.contracts import SourceContract, load_contracts
 from psycopg2 import sql
+
+from aimass.contracts import SourceContract, load_contracts
 
 OLTP_SCHEMA = "shop"
 OLTP_SOURCES = ("users", "items", "orders")
