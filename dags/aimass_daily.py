@@ -25,10 +25,11 @@ from __future__ import annotations
 
 from datetime import date
 
+from airflow.sdk import Param, dag, get_current_context, task
+
 from aimass.orchestration import assets, daily
 from aimass.orchestration.connections import warehouse_dsn
 from aimass.orchestration.defaults import DAG_DEFAULTS, DAILY_SCHEDULE
-from airflow.sdk import Param, dag, get_current_context, task
 
 
 def _ds() -> date:

@@ -7,10 +7,10 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-from aimass.warehouse import grant_ml_public
 from psycopg2.extras import Json, execute_values
 from sklearn.metrics import roc_auc_score
 
+from aimass.warehouse import grant_ml_public
 from ml.config import DriftConfig
 from ml.drift import feature_psi, population_stability_index, shares
 from ml.features import load_scoring_frame

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 
 import numpy as np
 import pandas as pd
-from aimass.warehouse import grant_ml_public
 
+from aimass.warehouse import grant_ml_public
 from ml.evaluate import assign_deciles
 from ml.features import load_scoring_frame
 from ml.model import PropensityModel

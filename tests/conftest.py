@@ -10,6 +10,7 @@ from pathlib import Path
 
 import psycopg2
 import pytest
+
 from aimass.setup.runtime_env import airflow_settings, platform_settings
 from aimass.testing import admin_url, temporary_database
 from aimass.warehouse import connect, ensure_layout

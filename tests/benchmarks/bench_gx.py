@@ -19,6 +19,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import psycopg2
+
 from aimass.quality import run_gate
 from aimass.quality.config import get_suite
 from aimass.quality.context import build_context, sqlalchemy_url

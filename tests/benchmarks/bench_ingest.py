@@ -21,11 +21,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import psycopg2
+from psycopg2.extensions import parse_dsn
+
 from aimass.contracts import load_contracts
 from aimass.ingest import sync_source
 from aimass.testing import temporary_database
 from aimass.warehouse import ensure_layout
-from psycopg2.extensions import parse_dsn
 
 DAY = date(2024, 3, 2)
 PII_KEY = b"benchmark-pii-key-0123456789"

@@ -21,12 +21,12 @@ from datetime import date, timedelta
 
 import numpy as np
 import psycopg2
-from aimass.testing import temporary_database
-from aimass.warehouse import ensure_layout
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 
+from aimass.testing import temporary_database
+from aimass.warehouse import ensure_layout
 from ml.config import load_config
 from ml.features import labels_of, load_scoring_frame, load_training_frame, prepare_matrix
 from ml.registry import promote, register

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 
 import pytest
+
 from aimass.setup import discovery, local_cluster
 from aimass.setup.errors import SetupError
 from aimass.testing import admin_url

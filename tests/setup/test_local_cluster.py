@@ -10,6 +10,7 @@ from pathlib import Path
 
 import psycopg2
 import pytest
+
 from aimass.setup import local_cluster
 
 
