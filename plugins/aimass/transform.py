@@ -124,6 +124,7 @@ def _read_results(target: Path) -> list[dict]:
             "message": r.get("message"),
             "failures": r.get("failures"),
             "execution_time": r.get("execution_time"),
+            "rows_affected": (r.get("adapter_response") or {}).get("rows_affected"),
         }
         for r in doc.get("results", [])
     ]

@@ -7,11 +7,11 @@ from contextlib import contextmanager
 
 import pandas as pd
 import psycopg2
+from psycopg2 import sql
+
 from aimass.contracts import load_contracts
 from aimass.testing import temporary_database
 from aimass.warehouse import ensure_layout
-from psycopg2 import sql
-
 from tests.dbt.dbt_shop_fixture import EDGE_DAY, boundary_orders, build_shop
 
 PII_PATTERNS = {

@@ -7,10 +7,11 @@ from __future__ import annotations
 import hashlib
 import io
 import uuid
-from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime, time, timedelta
 
 import pandas as pd
+
 from aimass.contracts import SourceContract, load_contracts
 
 PII_TEST_KEY = b"dbt-tests-pii-key"
@@ -46,6 +47,36 @@ def rows_for_days(
             keep |= day < first
         out[source] = frame[keep.to_numpy()]
     return out
+
+
+def split_by_day(
+    tables: dict[str, pd.DataFrame], days: list[date]
+) -> Iterator[tuple[date, dict[str, pd.DataFrame]]]:
+    """(day, rows of that day per source) for each of `days` in order, as daily deliveries:
+    the first day also carries the snapshot rows from before it."""
+    contracts = load_contracts()
+    grouped = {}
+    for source, frame in tables.items():
+        day = partition_day(contracts[source], frame)
+        if contracts[source].is_snapshot:
+            day = day.where(day >= days[0], days[0])
+        grouped[source] = dict(tuple(frame.groupby(day.to_numpy())))
+    for day in days:
+        yield (
+            day,
+            {source: parts.get(day, tables[source].iloc[0:0]) for source, parts in grouped.items()},
+        )
+
+
+def load_daily(conn, tables: dict[str, pd.DataFrame], days: list[date]) -> None:
+    """Load `days` one batch per day, each at 01:00 UTC of the next day (a daily pipeline)."""
+    for day, rows in split_by_day(tables, days):
+        load_raw(
+            conn,
+            rows,
+            loaded_at=datetime.combine(day + timedelta(days=1), time(1), tzinfo=UTC),
+            batch_id=f"daily-{day.isoformat()}",
+        )
 
 
 def load_raw(

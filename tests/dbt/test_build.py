@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import psycopg2
 import pytest
-from aimass.transform import run_dbt
 
+from aimass.transform import run_dbt
 from tests.dbt.dbt_harness import (
     clear_pii_values,
     fresh_warehouse,

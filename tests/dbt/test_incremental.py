@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import psycopg2
 import pytest
-from aimass.transform import dbt_build, run_dbt
 
+from aimass.transform import dbt_build, run_dbt
 from tests.dbt.dbt_harness import comparable_columns, fresh_warehouse, rows_missing, scalar
-from tests.dbt.dbt_raw_loader import load_raw, rows_for_days
+from tests.dbt.dbt_raw_loader import load_raw, split_by_day
 from tests.dbt.dbt_shop_fixture import DAYS, START, build_shop
 
 pytestmark = pytest.mark.slow
@@ -25,6 +25,12 @@ COMPARED = (
     "intermediate.int_user_days_accumulated",
 )
 LAST_DAY = START + timedelta(days=DAYS - 1)
+
+
+def _next_morning(day):
+    return datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=UTC) + timedelta(
+        hours=1
+    )
 
 
 def _split_late_rows(tables: dict[str, pd.DataFrame]):
@@ -55,21 +61,23 @@ def _split_late_rows(tables: dict[str, pd.DataFrame]):
 def incremental_then_full():
     tables = build_shop()
     late_events, cancellation = _split_late_rows(tables)
-    early_days = [START + timedelta(days=d) for d in range(DAYS - 1)]
+    days = [START + timedelta(days=d) for d in range(DAYS)]
     with fresh_warehouse() as url:
         conn = psycopg2.connect(url)
         try:
-            first = rows_for_days(tables, early_days, first_partition=True)
-            first["events"] = first["events"][
-                ~first["events"]["event_id"].isin(late_events["event_id"])
-            ]
-            load_raw(conn, first, loaded_at=datetime(2026, 7, 12, 1, tzinfo=UTC))
+            deliveries = list(split_by_day(tables, days))
+            # one batch per day, loaded at 01:00 of the next day, the late rows held back
+            for day, rows in deliveries[:-1]:
+                rows["events"] = rows["events"][
+                    ~rows["events"]["event_id"].isin(late_events["event_id"])
+                ]
+                load_raw(conn, rows, loaded_at=_next_morning(day), batch_id=f"day-{day}")
             run_dbt(["run"], url)
 
-            last = rows_for_days(tables, [LAST_DAY])
+            last = deliveries[-1][1]
             last["events"] = pd.concat([last["events"], late_events])
             last["orders"] = pd.concat([last["orders"], cancellation])
-            load_raw(conn, last, loaded_at=datetime(2026, 7, 13, 1, tzinfo=UTC))
+            load_raw(conn, last, loaded_at=_next_morning(LAST_DAY), batch_id="last-day")
             incremental = dbt_build(
                 url,
                 select=[
@@ -100,11 +108,39 @@ def incremental_then_full():
             conn.close()
 
 
-def test_incremental_run_only_adds_what_changed(incremental_then_full):
-    """The second run is incremental: its models merge into existing tables."""
-    outputs = incremental_then_full["incremental"].output
-    assert "incremental model marts.fct_user_features_daily" in outputs
-    assert "INSERT 0" in outputs  # delete+insert into the existing table, not a rebuild
+def test_incremental_run_only_processes_what_changed(incremental_then_full):
+    """The second run stages the last two deliveries (the newest one already staged is read
+    again), takes the events of the look-back days plus the late ones into fct_events, and
+    rebuilds the features from the day after the earliest late row, not from the first day."""
+    run = incremental_then_full["incremental"]
+    conn = incremental_then_full["conn"]
+    late_ids = list(incremental_then_full["late_events"]["event_id"])
+    written = {r["unique_id"].split(".")[-1]: r["rows_affected"] for r in run.results}
+    last_two_deliveries = scalar(
+        conn,
+        "select count(*) from raw.events where _batch_id in (%s, 'last-day')",
+        (f"day-{LAST_DAY - timedelta(days=1)}",),
+    )
+    lookback_and_late = scalar(
+        conn,
+        "select count(*) from after_incremental.fct_events "
+        "where event_date >= %s or event_id = any(%s)",
+        # lookback_days = 3 before the newest day already built (the day before LAST_DAY)
+        (LAST_DAY - timedelta(days=1 + 3), late_ids),
+    )
+    first_as_of = scalar(
+        conn, "select min(as_of_date) from after_incremental.fct_user_features_daily"
+    )
+    rebuilt_features = scalar(
+        conn,
+        "select count(*) from after_incremental.fct_user_features_daily where as_of_date >= %s",
+        (START + timedelta(days=2),),
+    )
+    assert written["stg_events__events"] == last_two_deliveries
+    assert written["fct_events"] == lookback_and_late
+    assert written["fct_user_features_daily"] == rebuilt_features
+    assert first_as_of < START + timedelta(days=2)  # the first as-of date was kept, not rebuilt
+    assert "incremental model marts.fct_user_features_daily" in run.output
 
 
 @pytest.mark.parametrize("relation", COMPARED)

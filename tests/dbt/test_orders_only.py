@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import psycopg2
 import pytest
-from aimass.transform import dbt_build
 
+from aimass.transform import dbt_build
 from tests.dbt.dbt_harness import fresh_warehouse, scalar
 from tests.dbt.dbt_raw_loader import load_raw
 from tests.dbt.dbt_shop_fixture import build_shop

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from aimass import transform
 from aimass.transform import DbtError, dbt_env, project_dir, run_dbt
 

@@ -1,13 +1,14 @@
 {#- Shared pieces of the incremental models. An incremental run re-reads the upstream rows
-    loaded since the newest load it already holds, minus `lookback_days` (loads that committed
-    out of order, late partitions), and rebuilds whole days from the earliest day those rows
-    touch or from `lookback_days` before its newest day, whichever is earlier. -#}
+    loaded since the newest load it already holds (minus `load_overlap_hours`, for loads that
+    committed out of order) and rebuilds whole days from the earliest day those rows touch, or
+    from `lookback_days` before its newest day, whichever is earlier. So a row that arrives late
+    for any day lands on the next run. -#}
 
 {#- The load time from which an incremental run re-reads upstream rows. -#}
 {% macro loaded_since_cutoff(watermark_column='loaded_at') -%}
     (
         select coalesce(max({{ watermark_column }}), '-infinity'::timestamptz)
-            - interval '{{ var("lookback_days") }} days'
+            - interval '{{ var("load_overlap_hours") }} hours'
         from {{ this }}
     )
 {%- endmacro %}

@@ -12,14 +12,10 @@
 -- One row per (user_id, activity_date) where the user interacted with items in the 90 days
 -- ending that day (d - 89 .. d): the top category, its share of the interactions and the
 -- number of distinct categories. Ties go to the alphabetically first category.
--- Incremental runs recompute every day from the first day whose window has new rows.
+-- Each (user, category) pair is evaluated on every day its 90-day total can be non-zero, with
+-- a 90-day range window over its daily rows (no join of days against days). Incremental runs
+-- recompute every day from the first day whose window has newly loaded rows.
 with
-
-category_days as (
-
-    select * from {{ ref('int_user_category_days_aggregated') }}
-
-),
 
 calendar as (
 
@@ -30,44 +26,98 @@ calendar as (
 
 ),
 
-target_days as (
+rebuild_window as (
 
-    select calendar.first_data_day + day_offset as activity_date
+    select
+        {%- if is_incremental() %}
+        coalesce(
+            least(
+                (
+                    select min(changed.activity_date)
+                    from {{ ref('int_user_category_days_aggregated') }} as changed
+                    where changed.source_loaded_at >= {{ loaded_since_cutoff('source_loaded_at') }}
+                ),
+                {{ lookback_start_day('activity_date') }}
+            ),
+            calendar.first_data_day
+        ) as rebuild_from,
+        {%- else %}
+        calendar.first_data_day as rebuild_from,
+        {%- endif %}
+        calendar.last_data_day
     from calendar
+
+),
+
+category_days as (
+
+    select category_days.*
+    from {{ ref('int_user_category_days_aggregated') }} as category_days
+    cross join rebuild_window
+    where category_days.activity_date >= rebuild_window.rebuild_from - 89
+
+),
+
+-- the days on which a pair's 90-day window can hold interactions, within the rebuilt days
+category_spans as (
+
+    select
+        category_days.user_id,
+        category_days.category,
+        greatest(min(category_days.activity_date), rebuild_window.rebuild_from) as first_day,
+        least(max(category_days.activity_date) + 89, rebuild_window.last_data_day) as last_day
+    from category_days
+    cross join rebuild_window
+    group by
+        category_days.user_id,
+        category_days.category,
+        rebuild_window.rebuild_from,
+        rebuild_window.last_data_day
+
+),
+
+points as (
+
+    select
+        user_id,
+        category,
+        activity_date,
+        interactions,
+        source_loaded_at,
+        false as is_evaluated
+    from category_days
+
+    union all
+
+    select
+        category_spans.user_id,
+        category_spans.category,
+        category_spans.first_day + day_offset as activity_date,
+        0 as interactions,
+        null::timestamptz as source_loaded_at,
+        true as is_evaluated
+    from category_spans
     cross join
-        generate_series(0, calendar.last_data_day - calendar.first_data_day) as day_offset
-    {%- if is_incremental() %}
-    where
-        calendar.first_data_day + day_offset >= (
-            select
-                least(
-                    (
-                        select min(activity_date) from category_days
-                        where
-                            source_loaded_at
-                            >= {{ loaded_since_cutoff('source_loaded_at') }}
-                    ),
-                    {{ lookback_start_day('activity_date') }}
-                )
-        )
-    {%- endif %}
+        lateral generate_series(0, category_spans.last_day - category_spans.first_day)
+            as day_offset
 
 ),
 
 windowed as (
 
     select
-        category_days.user_id,
-        target_days.activity_date,
-        category_days.category,
-        sum(category_days.interactions) as interactions,
-        max(category_days.source_loaded_at) as source_loaded_at
-    from target_days
-    inner join category_days
-        on
-            category_days.activity_date between target_days.activity_date - 89
-            and target_days.activity_date
-    group by category_days.user_id, target_days.activity_date, category_days.category
+        user_id,
+        category,
+        activity_date,
+        is_evaluated,
+        sum(interactions) over last_90_days as interactions,
+        max(source_loaded_at) over last_90_days as source_loaded_at
+    from points
+    window last_90_days as (
+        partition by user_id, category
+        order by activity_date
+        range between interval '89 days' preceding and current row
+    )
 
 ),
 
@@ -83,6 +133,7 @@ ranked as (
             order by interactions desc, category asc
         ) as category_rank
     from windowed
+    where is_evaluated and interactions > 0
     window user_day as (partition by user_id, activity_date)
 
 )
@@ -96,3 +147,4 @@ select
     user_day_loaded_at as source_loaded_at
 from ranked
 where category_rank = 1
+order by activity_date, user_id

@@ -6,6 +6,7 @@
         indexes=[
             {'columns': ['activity_date', 'user_id'], 'unique': true},
             {'columns': ['source_loaded_at']},
+            {'columns': ['refreshed_by_invocation', 'activity_date']},
         ],
     )
 }}
@@ -185,3 +186,5 @@ select
 from running
 left join carried
     on running.user_id = carried.user_id
+-- stored day by day: incremental runs and the feature marts read whole days
+order by running.activity_date, running.user_id

@@ -9,12 +9,6 @@ users as (
 
 ),
 
-accumulated as (
-
-    select * from {{ ref('int_user_days_accumulated') }}
-
-),
-
 device_days as (
 
     select * from {{ ref('int_user_device_days_aggregated') }}
@@ -48,19 +42,17 @@ calendar as (
 
 latest as (
 
-    select accumulated.*
-    from accumulated
-    cross join calendar
-    where accumulated.activity_date = calendar.last_data_day
+    select *
+    from {{ ref('int_user_days_accumulated') }}
+    where activity_date = (select calendar.last_data_day from calendar)
 
 ),
 
 before_30_days as (
 
-    select accumulated.*
-    from accumulated
-    cross join calendar
-    where accumulated.activity_date = calendar.last_data_day - 30
+    select *
+    from {{ ref('int_user_days_accumulated') }}
+    where activity_date = (select calendar.last_data_day - 30 from calendar)
 
 ),
 

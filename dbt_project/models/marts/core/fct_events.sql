@@ -11,7 +11,8 @@
     )
 }}
 -- One row per behaviour event. Incremental: each run takes the staged events loaded since the
--- newest load already here (minus the look-back) and every event of the last `lookback_days`.
+-- newest load already here (minus `load_overlap_hours`) and every event of the last
+-- `lookback_days` days.
 with
 
 events as (

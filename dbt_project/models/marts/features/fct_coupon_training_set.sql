@@ -31,12 +31,6 @@ features as (
 
 ),
 
-accumulated as (
-
-    select * from {{ ref('int_user_days_accumulated') }}
-
-),
-
 calendar as (
 
     select min(last_data_day) as last_data_day
@@ -61,6 +55,20 @@ offers as (
     where
         campaigns.offer_date + coalesce(campaigns.horizon_days, {{ default_horizon }})
         <= calendar.last_data_day + 1
+
+),
+
+-- running totals on the days that open and close each outcome window
+accumulated as (
+
+    select *
+    from {{ ref('int_user_days_accumulated') }}
+    where
+        activity_date in (
+            select offers.offer_date - 1 from offers
+            union
+            select offers.offer_date + offers.horizon_days - 1 from offers
+        )
 
 ),
 

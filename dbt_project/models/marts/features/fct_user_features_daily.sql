@@ -36,12 +36,6 @@ calendar as (
 
 ),
 
-accumulated as (
-
-    select * from {{ ref('int_user_days_accumulated') }}
-
-),
-
 as_of_window as (
 
     select
@@ -53,8 +47,9 @@ as_of_window as (
             {%- if is_incremental() %},
             least(
                 (
-                    select min(accumulated.activity_date) + 1 from accumulated
-                    where accumulated.refreshed_by_invocation = '{{ invocation_id }}'
+                    select min(refreshed.activity_date) + 1
+                    from {{ ref('int_user_days_accumulated') }} as refreshed
+                    where refreshed.refreshed_by_invocation = '{{ invocation_id }}'
                 ),
                 {{ lookback_start_day('as_of_date') }}
             )
@@ -62,6 +57,24 @@ as_of_window as (
         ) as first_as_of_date,
         calendar.last_data_day + 1 as last_as_of_date
     from calendar
+
+),
+
+-- running totals of the days that close or open a window of the as-of dates to build
+accumulated as (
+
+    select *
+    from {{ ref('int_user_days_accumulated') }}
+    where
+        activity_date between (select as_of_window.first_as_of_date - 1 from as_of_window)
+        and (select as_of_window.last_as_of_date - 1 from as_of_window)
+        {%- for days in window_measures %}
+        or activity_date between (
+            select as_of_window.first_as_of_date - {{ days + 1 }} from as_of_window
+        ) and (
+            select as_of_window.last_as_of_date - {{ days + 1 }} from as_of_window
+        )
+        {%- endfor %}
 
 ),
 
@@ -258,3 +271,5 @@ features as (
 )
 
 select * from features
+-- stored day by day: readers and incremental runs take whole as-of dates
+order by as_of_date, user_id

@@ -23,12 +23,6 @@ calendar as (
 
 ),
 
-accumulated as (
-
-    select * from {{ ref('int_user_days_accumulated') }}
-
-),
-
 as_of_window as (
 
     select
@@ -52,10 +46,10 @@ as_of_window as (
                     then
                         least(
                             (
-                                select min(accumulated.activity_date) - {{ horizon - 1 }}
-                                from accumulated
+                                select min(refreshed.activity_date) - {{ horizon - 1 }}
+                                from {{ ref('int_user_days_accumulated') }} as refreshed
                                 where
-                                    accumulated.refreshed_by_invocation
+                                    refreshed.refreshed_by_invocation
                                     = '{{ invocation_id }}'
                             ),
                             {{ lookback_start_day('as_of_date') }} - {{ horizon }}
@@ -66,6 +60,15 @@ as_of_window as (
         calendar.last_data_day + 1 as last_as_of_date,
         calendar.last_data_day
     from calendar
+
+),
+
+-- running totals from the day before the first as-of date to build
+accumulated as (
+
+    select *
+    from {{ ref('int_user_days_accumulated') }}
+    where activity_date >= (select as_of_window.first_as_of_date - 1 from as_of_window)
 
 ),
 
@@ -125,3 +128,5 @@ labels as (
 )
 
 select * from labels
+-- stored day by day: readers and incremental runs take whole as-of dates
+order by as_of_date, user_id

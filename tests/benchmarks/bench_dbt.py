@@ -1,0 +1,106 @@
+"""Benchmark: a full dbt refresh against one incremental day at N days of history.
+
+Simulates the shop (profile `demo` by default: ~2,000 users, 90 days), loads the first N - 1
+days into `raw` of a throw-away warehouse as daily batches (one per day, loaded at 01:00 of the
+next day; PII pseudonymised, `_ds` = the row's day) and runs `dbt run` (the first, full build);
+loads day N the same way and runs `dbt run` again (one incremental day, the steady state of the
+daily pipeline); then `dbt run --full-refresh` over all N days. Prints seconds for each, the ratio incremental /
+full refresh (aim: at most 0.20), dbt's fixed start-up cost (`dbt run` with nothing selected)
+and the slowest models of the incremental day. With `--build` the same with `dbt build` (tests
+included).
+
+    .venv/bin/python -m tests.benchmarks.bench_dbt [--profile demo] [--days 90] [--build]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from datetime import UTC, date, datetime, timedelta
+
+import psycopg2
+
+from aimass.sim.config import load_shop_config
+from aimass.sim.generate import simulate_shop
+from aimass.testing import temporary_database
+from aimass.transform import DbtResult, run_dbt
+from aimass.warehouse import ensure_layout
+from tests.dbt.dbt_raw_loader import load_raw, split_by_day
+
+
+def next_morning(day: date) -> datetime:
+    """01:00 UTC of the day after `day`: when a daily pipeline loads the day."""
+    return datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=UTC) + timedelta(
+        hours=1
+    )
+
+
+def slowest_models(result: DbtResult, n: int = 5) -> list[tuple[str, float]]:
+    models = [r for r in result.results if r["unique_id"].startswith("model.")]
+    models.sort(key=lambda r: r["execution_time"] or 0, reverse=True)
+    return [(r["unique_id"].split(".")[-1], round(r["execution_time"], 2)) for r in models[:n]]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--profile", default="demo", help="simulator profile (demo, small, ...)")
+    parser.add_argument("--days", type=int, default=90, help="days of history")
+    parser.add_argument("--build", action="store_true", help="time `dbt build` (with tests)")
+    args = parser.parse_args()
+    command = "build" if args.build else "run"
+
+    started = time.perf_counter()
+    shop = simulate_shop(load_shop_config(args.profile, days=args.days))
+    days = sorted(shop.days)[: args.days]
+    simulate_s = time.perf_counter() - started
+    raw_rows = {source: len(frame) for source, frame in shop.tables.items()}
+    print(f"simulated {args.profile} ({len(days)} days) in {simulate_s:.1f}s: {raw_rows}")
+
+    with temporary_database(prefix="aimass_bench_dbt") as url:
+        conn = psycopg2.connect(url)
+        try:
+            ensure_layout(conn)
+            deliveries = list(split_by_day(shop.tables, days))
+            load_started = time.perf_counter()
+            for day, delivery in deliveries[:-1]:
+                load_raw(conn, delivery, loaded_at=next_morning(day), batch_id=f"day-{day}")
+            load_s = time.perf_counter() - load_started
+            startup = run_dbt(["run", "--select", "tag:none-selected"], url)
+            first = run_dbt([command], url)
+            day, delivery = deliveries[-1]
+            load_raw(conn, delivery, loaded_at=next_morning(day), batch_id=f"day-{day}")
+            incremental = run_dbt([command], url)
+            full = run_dbt([command, "--full-refresh"], url)
+            with conn.cursor() as cur:
+                cur.execute(
+                    "select count(*), count(distinct as_of_date) from marts.fct_user_features_daily"
+                )
+                feature_rows, as_of_dates = cur.fetchone()
+        finally:
+            conn.close()
+
+    report = {
+        "profile": args.profile,
+        "days": len(days),
+        "command": f"dbt {command}",
+        "raw_rows": raw_rows,
+        "load_history_s": round(load_s, 1),
+        "feature_rows": feature_rows,
+        "as_of_dates": as_of_dates,
+        "dbt_startup_s": round(startup.seconds, 1),
+        "first_build_s": round(first.seconds, 1),
+        "incremental_day_s": round(incremental.seconds, 1),
+        "full_refresh_s": round(full.seconds, 1),
+        "ratio_incremental_to_full": round(incremental.seconds / full.seconds, 3),
+        "ratio_without_startup": round(
+            (incremental.seconds - startup.seconds) / (full.seconds - startup.seconds), 3
+        ),
+        "slowest_models_incremental": slowest_models(incremental),
+        "slowest_models_full_refresh": slowest_models(full),
+    }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
