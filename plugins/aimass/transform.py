@@ -125,6 +125,7 @@ def _read_results(target: Path) -> list[dict]:
             "failures": r.get("failures"),
             "execution_time": r.get("execution_time"),
             "rows_affected": (r.get("adapter_response") or {}).get("rows_affected"),
+            "relation_name": r.get("relation_name"),
         }
         for r in doc.get("results", [])
     ]
@@ -132,18 +133,18 @@ def _read_results(target: Path) -> list[dict]:
 
 def _failure_message(args: list[str], returncode: int, failures: list[dict], output: str) -> str:
     if failures:
-        lines = [
-            f"  {f['unique_id']} [{f['status']}]: {(f['message'] or '').strip()}" for f in failures
-        ]
+        lines = []
+        for f in failures:
+            line = f"  {f['unique_id']} [{f['status']}]: {(f['message'] or '').strip()}"
+            if f["unique_id"].startswith("test.") and f.get("relation_name"):
+                line += f" (failing rows in {f['relation_name']})"
+            lines.append(line)
         detail = "\n".join(lines)
     else:
         tail = "\n".join(output.strip().splitlines()[-25:])
         detail = f"  no node failed; dbt output ends with:\n{tail}"
-    return (
-        f"dbt {' '.join(args)} failed (exit code {returncode}):\n{detail}\n"
-        "Fix the model or the data named above (failing test rows are kept in schema `audit`), "
-        "then run again."
-    )
+    advice = "Fix the model or the data named above, then run again."
+    return f"dbt {' '.join(args)} failed (exit code {returncode}):\n{detail}\n{advice}"
 
 
 def run_dbt(

@@ -6,6 +6,8 @@ import pytest
 
 from aimass import transform
 from aimass.transform import DbtError, dbt_env, project_dir, run_dbt
+from tests.dbt.dbt_raw_loader import load_raw
+from tests.dbt.dbt_shop_fixture import build_shop
 
 
 def test_dbt_env_from_a_url():
@@ -59,3 +61,24 @@ def test_a_failing_model_raises_dbt_error_naming_the_node(empty_db_url):
     assert [f["unique_id"] for f in error.failures] == ["model.aimass.fct_events"]
     assert "stg_events__events" in str(error) and "does not exist" in str(error)
     assert "model.aimass.fct_events [error]" in str(error)
+
+
+@pytest.mark.slow
+def test_a_failing_data_test_names_the_rows_kept_in_audit(warehouse_url, warehouse):
+    """An event type outside the contract fails fct_events' accepted_values test; the error
+    names the test and the audit table that keeps the offending rows."""
+    events = build_shop()["events"].head(3).copy()
+    events.loc[events.index[0], "event_type"] = "page_view"
+    load_raw(warehouse, {"events": events})
+    with pytest.raises(DbtError) as raised:
+        run_dbt(
+            ["build", "--select", "+fct_events", "--indirect-selection", "cautious"],
+            warehouse_url,
+        )
+    message = str(raised.value)
+    assert "accepted_values_fct_events_event_type" in message
+    assert "failing rows in" in message and '"audit"' in message
+    with warehouse.cursor() as cur:
+        failed_test = next(f["relation_name"] for f in raised.value.failures)
+        cur.execute(f"select * from {failed_test}")  # (value, occurrences)
+        assert cur.fetchall() == [("page_view", 1)]
