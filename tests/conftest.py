@@ -48,7 +48,7 @@ def warehouse(warehouse_url):
 # An isolated platform for end-to-end runs: fresh warehouse and Airflow metadata databases,
 # a temporary AIMASS_HOME, and the same runtime settings `make setup` writes.
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
 
 

@@ -1,12 +1,12 @@
-"""The daily pipeline, run through Airflow on the tiny simulated shop, end to end."""
+"""The daily pipeline, run through Airflow on the demo simulated shop, end to end."""
 
 from __future__ import annotations
 
 import psycopg2
 import pytest
 
-DAY = "2026-08-09"  # the tiny shop's 40th day
-CONF = '{"shop_profile": "tiny"}'
+DAY = "2026-09-28"  # the demo shop's last day: 90 days of history
+CONF = '{"shop_profile": "demo"}'
 
 pytestmark = pytest.mark.slow
 
@@ -52,7 +52,7 @@ def test_pipeline_writes_scores_for_every_active_user(first_run, platform_env):
         featured_users = cur.fetchone()[0]
     assert n == users == featured_users
     assert 0 <= lo < hi <= 1
-    assert str(first_day) == str(last_day) == "2026-08-10"
+    assert str(first_day) == str(last_day) == "2026-09-29"
 
 
 def test_second_run_of_the_same_day_leaves_no_duplicates(first_run, platform_env, run_dag):

@@ -83,9 +83,11 @@ def _services(env: dict, action: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def airflow_server(platform_env):
+    port = _free_port()
     env = {
         **platform_env,
-        "AIRFLOW__API__PORT": str(_free_port()),
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
         "AIMASS_DAILY_SCHEDULE": "none",  # only the runs the tests trigger
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
     }

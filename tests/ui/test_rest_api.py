@@ -25,14 +25,14 @@ def test_trigger_a_run_through_the_api_and_poll_it_to_success(airflow_server):
         "POST",
         "/dags/aimass_daily/dagRuns",
         json={
-            "dag_run_id": "api_test_2026-08-09",
-            "logical_date": "2026-08-09T00:00:00Z",
-            "conf": {"shop_profile": "tiny"},
+            "dag_run_id": "api_test_2026-09-28",
+            "logical_date": "2026-09-28T00:00:00Z",
+            "conf": {"shop_profile": "demo"},
         },
     )
     assert resp.status_code == 200, resp.text
-    run = airflow_server.wait_for_run("api_test_2026-08-09")
-    assert run["state"] == "success", airflow_server.failed_tasks("api_test_2026-08-09")
+    run = airflow_server.wait_for_run("api_test_2026-09-28")
+    assert run["state"] == "success", airflow_server.failed_tasks("api_test_2026-09-28")
     with psycopg2.connect(airflow_server.env["AIMASS_WAREHOUSE_URL"]) as conn:
         with conn.cursor() as cur:
             cur.execute("select count(*) from marts.propensity_latest")

@@ -54,7 +54,9 @@ def read_env_file(path: Path) -> dict[str, str]:
     return values
 
 
-def airflow_settings(*, home: Path, repo_root: Path, metadata_dsn: str) -> dict[str, str]:
+def airflow_settings(
+    *, home: Path, repo_root: Path, metadata_dsn: str, api_port: int = 8080
+) -> dict[str, str]:
     """Airflow's runtime settings: home inside the project, Postgres metadata, LocalExecutor."""
     airflow_home = home / "airflow"
     return {
@@ -72,7 +74,9 @@ def airflow_settings(*, home: Path, repo_root: Path, metadata_dsn: str) -> dict[
             airflow_home / "simple_auth_manager_passwords.json"
         ),
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(airflow_home / "logs"),
-        "AIRFLOW__API__PORT": "8080",
+        "AIRFLOW__API__PORT": str(api_port),
+        # Tasks report to the api-server's execution API: it must name the same port.
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{api_port}/execution/",
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "True",
         # LightGBM's OpenMP threads spin while waiting; on a busy two-core worker that
         # multiplies training time. Passive waiting yields the core instead.
