@@ -27,7 +27,6 @@ import redis
 from aimass.orchestration.celery_settings import (
     DEFAULT_BROKER_URL,
     BrokerUnavailable,
-    CeleryExecutorUnavailable,
     celery_settings,
     check_broker,
     check_celery_executor,
@@ -45,27 +44,7 @@ START_TIMEOUT_S = 120
 RUN_TIMEOUT_S = 300
 
 
-def _executor_problem() -> str | None:
-    try:
-        check_celery_executor()
-    except CeleryExecutorUnavailable as exc:
-        return str(exc)
-    return None
-
-
-EXECUTOR_PROBLEM = _executor_problem()
-
-# While the pinned celery cannot load the provider's executor, these tests are expected to stop
-# at exactly that check (and fail if anything else goes wrong); once the pin is fixed they run.
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.xfail(
-        EXECUTOR_PROBLEM is not None,
-        reason=EXECUTOR_PROBLEM or "",
-        raises=CeleryExecutorUnavailable,
-        strict=True,
-    ),
-]
+pytestmark = pytest.mark.slow
 
 
 def _free_port() -> int:
