@@ -12,7 +12,7 @@ WITH_ENV := set -a && . $(RUNTIME_ENV) && set +a &&
 DEMO_DAY ?= 2026-09-28
 PYTEST_ARGS ?=
 
-.PHONY: help install setup demo test airflow airflow-stop lint format bench clean
+.PHONY: help install setup demo test browser airflow airflow-stop lint format bench clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -38,8 +38,18 @@ setup: install ## find or start PostgreSQL, create the databases, migrate Airflo
 demo: setup ## run the daily pipeline once through Airflow on the simulated shop, print a summary
 	$(WITH_ENV) AIMASS_TASK_RETRIES=0 $(BIN)/python -m aimass.demo --day $(DEMO_DAY)
 
-test: setup ## run the whole test suite (unit, dbt, GX, Airflow end-to-end, browser)
+test: setup browser ## run the whole test suite (unit, dbt, GX, Airflow end-to-end, browser)
 	$(WITH_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+browser: ## install Debian's Chromium for the browser test when missing (needs root and apt)
+	@if command -v chromium >/dev/null || [ -n "$$AIMASS_CHROMIUM" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Chromium for the browser test (apt-get install chromium) ..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+	    || echo "Could not install Chromium: the browser test will be skipped with a reason."; \
+	else \
+	  echo "No Chromium and no root apt: the browser test will be skipped (apt-get install chromium)."; \
+	fi
 
 airflow: setup ## start the Airflow web UI, scheduler, dag-processor and triggerer
 	$(WITH_ENV) $(BIN)/python -m aimass.services start
