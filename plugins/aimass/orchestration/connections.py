@@ -9,6 +9,9 @@ from aimass.settings import WAREHOUSE_CONN_ID
 # conn id -> what it is; each is set as AIRFLOW_CONN_<ID> in the environment.
 CONNECTIONS = {
     WAREHOUSE_CONN_ID: "the PostgreSQL warehouse (raw, staging, marts, ml, audit)",
+    "aimass_ads_api": "the ad platform's HTTP API (sources of kind api: ad_campaigns, ad_events)",
+    "aimass_merchant_api": "the merchant platform's HTTP API (source of kind api: merchants)",
+    "aimass_shop_db": "the shop's OLTP PostgreSQL database (sources of kind sql)",
 }
 
 
