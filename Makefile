@@ -60,6 +60,7 @@ airflow-stop: ## stop the Airflow processes started by `make airflow`
 lint: install ## ruff and sqlfluff
 	$(BIN)/ruff check dags plugins ml tests
 	$(BIN)/ruff format --check dags plugins ml tests
+	cd dbt_project && ../$(BIN)/sqlfluff lint models
 
 format: install ## format Python code
 	$(BIN)/ruff format dags plugins ml tests
