@@ -25,7 +25,7 @@ def test_one_dag_per_file(dagbag):
     assert len(files) == len(set(files))
 
 
-@pytest.mark.parametrize("dag_id", ["aimass_daily"])
+@pytest.mark.parametrize("dag_id", ["aimass_daily", "aimass_model_admin"])
 def test_expected_dags_exist(dagbag, dag_id):
     assert dag_id in dagbag.dags
 

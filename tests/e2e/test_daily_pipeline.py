@@ -60,3 +60,28 @@ def test_second_run_of_the_same_day_leaves_no_duplicates(first_run, platform_env
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-6000:]
     again = _counts(platform_env["AIMASS_WAREHOUSE_URL"])
     assert again == first_run
+
+
+def _champion(dsn: str) -> str:
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("select model_version from ml.model_registry where status = 'champion'")
+        return cur.fetchone()[0]
+
+
+def test_model_admin_promotes_and_refuses_a_rollback_without_history(
+    first_run, platform_env, run_dag
+):
+    dsn = platform_env["AIMASS_WAREHOUSE_URL"]
+    champion = _champion(dsn)
+    promote = run_dag(
+        platform_env,
+        "aimass_model_admin",
+        DAY,
+        f'{{"action": "promote", "model_version": "{champion}"}}',
+    )
+    assert promote.returncode == 0, (promote.stdout + promote.stderr)[-4000:]
+    rollback = run_dag(platform_env, "aimass_model_admin", DAY, '{"action": "rollback"}')
+    assert rollback.returncode != 0
+    assert "there is no earlier champion to roll back to" in rollback.stdout + rollback.stderr
+    assert _champion(dsn) == champion
+    assert _counts(dsn)["marts.propensity_latest"] == first_run["marts.propensity_latest"]
