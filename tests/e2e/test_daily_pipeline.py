@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import psycopg2
 import pytest
 
@@ -85,3 +88,15 @@ def test_model_admin_promotes_and_refuses_a_rollback_without_history(
     assert "there is no earlier champion to roll back to" in rollback.stdout + rollback.stderr
     assert _champion(dsn) == champion
     assert _counts(dsn)["marts.propensity_latest"] == first_run["marts.propensity_latest"]
+
+
+def test_readme_queries_run_as_written(first_run, platform_env):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    blocks = re.findall(r"```sql\n(.*?)```", readme, flags=re.S)
+    statements = [s for block in blocks for s in block.split(";") if s.strip(" \n-")]
+    statements = [s for s in statements if re.sub(r"--[^\n]*", "", s).strip()]
+    assert len(statements) >= 3
+    with psycopg2.connect(platform_env["AIMASS_WAREHOUSE_URL"]) as conn, conn.cursor() as cur:
+        for statement in statements:
+            cur.execute(statement)
+            assert cur.fetchall(), f"no rows from:\n{statement}"
