@@ -100,3 +100,33 @@ def test_readme_queries_run_as_written(first_run, platform_env):
         for statement in statements:
             cur.execute(statement)
             assert cur.fetchall(), f"no rows from:\n{statement}"
+
+
+def test_bad_data_fails_the_gate_and_keeps_the_published_scores(first_run, platform_env, run_dag):
+    dsn = platform_env["AIMASS_WAREHOUSE_URL"]
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("select max(scored_at), count(*) from ml.propensity_scores")
+        scores_before = cur.fetchone()
+        # a negative order amount slips into raw for the day (as a faulty loader might write it)
+        cur.execute(
+            """
+            insert into raw.orders
+            select 'planted-bad-order', user_id, order_ts, status, -50, discount_amount,
+                   coupon_id, device_id, updated_at, 'planted', now(), 'planted', _ds
+            from raw.orders where _ds = %s limit 1
+            """,
+            (DAY,),
+        )
+    try:
+        proc = run_dag(platform_env, "aimass_daily", DAY, CONF)
+        output = proc.stdout + proc.stderr
+        assert proc.returncode != 0
+        assert "quality_gate_raw" in output and "total_amount" in output
+        with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+            cur.execute("select max(scored_at), count(*) from ml.propensity_scores")
+            assert cur.fetchone() == scores_before
+            cur.execute("select count(*) from marts.propensity_latest")
+            assert cur.fetchone()[0] == first_run["marts.propensity_latest"]
+    finally:
+        with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+            cur.execute("delete from raw.orders where order_id = 'planted-bad-order'")
