@@ -21,7 +21,6 @@ DAILY_SCHEDULE = (
     else os.environ.get("AIMASS_DAILY_SCHEDULE", "@daily")
 )
 START_DATE = pendulum.datetime(2026, 7, 1, tz="UTC")
-WAREHOUSE_POOL = "default_pool"
 
 
 def failure_summary(context) -> str:
