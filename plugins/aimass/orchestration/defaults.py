@@ -13,13 +13,15 @@ import pendulum
 log = logging.getLogger(__name__)
 
 OWNER = "aimass"
-# `AIMASS_DAILY_SCHEDULE=none` turns the daily timetable off (manual and API triggers only),
+# `AIMASS_DAILY_SCHEDULE=none` turns the timetables off (manual and API triggers only),
 # e.g. for a test server that must run only the runs it triggers.
 DAILY_SCHEDULE = (
     None
     if os.environ.get("AIMASS_DAILY_SCHEDULE", "@daily").lower() == "none"
     else os.environ.get("AIMASS_DAILY_SCHEDULE", "@daily")
 )
+# Weekly work (model retraining) follows the same switch.
+WEEKLY_SCHEDULE = None if DAILY_SCHEDULE is None else "@weekly"
 START_DATE = pendulum.datetime(2026, 7, 1, tz="UTC")
 
 
