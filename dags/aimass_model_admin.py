@@ -8,8 +8,10 @@ Change the purchase-propensity champion by hand, from a parameter form:
 - **rollback** — put the previous champion back; the current one is marked rejected.
 
 Then the latest score date is scored again with the new champion, so
-`marts.propensity_latest` serves its scores. Versions and their reports are listed on the
-AI Mass page and in `ml.model_registry`.
+`marts.propensity_latest` serves its scores, and the Asset `ml.propensity_scores` is updated
+with that day (`ds` = score date - 1), so the DAGs scheduled on the scores run for it. Versions
+and their reports are listed on the AI Mass page and in `ml.model_registry`; the daily scores
+themselves come from `aimass_propensity`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from airflow.sdk import Param, dag, get_current_context, task
 from aimass.orchestration import assets, model_admin
 from aimass.orchestration.connections import warehouse_dsn
 from aimass.orchestration.defaults import DAG_DEFAULTS
+from aimass.orchestration.pools import WAREHOUSE_POOL
+from aimass.orchestration.run_day import mark_day
 
 
 @dag(
@@ -51,9 +55,13 @@ def aimass_model_admin():
             warehouse_dsn(), p["action"], p["model_name"], p["model_version"] or None, p["force"]
         )
 
-    @task(outlets=[assets.PROPENSITY_SCORES])
+    @task(pool=WAREHOUSE_POOL, outlets=[assets.PROPENSITY_SCORES])
     def rescore_latest() -> dict:
-        return model_admin.rescore_latest(warehouse_dsn())
+        result = model_admin.rescore_latest(warehouse_dsn())
+        day = model_admin.rescored_day(result)
+        if day is not None:
+            mark_day(get_current_context(), day, assets.PROPENSITY_SCORES)
+        return result
 
     change_champion() >> rescore_latest()
 

@@ -1,8 +1,14 @@
-"""`python -m aimass.demo`: run the daily pipeline once through Airflow and summarise the result."""
+"""`python -m aimass.demo`: run the pipeline's DAG chain for one day through Airflow and summarise.
+
+Each DAG of `DEMO_CHAIN` runs with `airflow dags test` for the same logical day, one after the
+other, as the asset schedule would start them. `--conf` keys go to the DAGs whose params
+declare them; a DAG of the chain that is not in `dags/` is skipped with a note.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -14,7 +20,12 @@ from psycopg2 import sql
 
 from aimass.settings import load_settings
 
-DAG_ID = "aimass_daily"
+# The DAGs a day flows through, in the order the Assets chain them.
+DEMO_CHAIN = (
+    "aimass_ingest",
+    "aimass_marts",
+    "aimass_propensity",
+)
 MART_TABLES_SQL = """
 select table_schema, table_name
 from information_schema.tables
@@ -23,11 +34,42 @@ order by table_schema, table_name
 """
 
 
-def run_dag(day: str, log_path: Path, conf: str | None = None) -> int:
+def declared_params() -> dict[str, set[str]]:
+    """dag_id -> its param names, for every DAG in the DAGs folder."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(os.environ.get("AIRFLOW__CORE__DAGS_FOLDER") or None)
+    if bag.import_errors:
+        errors = "; ".join(
+            f"{path}: {err.splitlines()[-1]}" for path, err in bag.import_errors.items()
+        )
+        raise SystemExit(f"Some DAG files do not import: {errors}")
+    return {dag_id: set(dag.params.keys()) for dag_id, dag in bag.dags.items()}
+
+
+def plan(
+    conf: dict, params: dict[str, set[str]], chain: tuple[str, ...] = DEMO_CHAIN
+) -> tuple[list[tuple[str, dict]], list[str]]:
+    """(the DAGs to run with their share of `conf`, the DAG ids of `chain` not in the bag).
+
+    Raises `ValueError` for a `conf` key no DAG of the chain declares.
+    """
+    present = [dag_id for dag_id in chain if dag_id in params]
+    missing = [dag_id for dag_id in chain if dag_id not in params]
+    unknown = sorted(set(conf) - set().union(*(params[d] for d in present)))
+    if unknown:
+        raise ValueError(
+            f"no DAG of the chain ({', '.join(present)}) has the parameter(s) {unknown}; "
+            "see each DAG's params on its page in the UI."
+        )
+    return [(d, {k: v for k, v in conf.items() if k in params[d]}) for d in present], missing
+
+
+def run_dag(dag_id: str, day: str, log_path: Path, conf: dict | None = None) -> int:
     """`airflow dags test` for one logical day; its (long) output goes to `log_path`."""
-    cmd = [str(Path(sys.executable).parent / "airflow"), "dags", "test", DAG_ID, day]
+    cmd = [str(Path(sys.executable).parent / "airflow"), "dags", "test", dag_id, day]
     if conf:
-        cmd += ["--conf", conf]
+        cmd += ["--conf", json.dumps(conf)]
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("w") as log:
         return subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=os.environ).returncode
@@ -69,21 +111,36 @@ def summary(warehouse_url: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m aimass.demo", description=__doc__)
     parser.add_argument("--day", required=True, help="the data interval (UTC day) to run")
-    parser.add_argument("--conf", default=None, help="JSON run parameters")
+    parser.add_argument(
+        "--conf", default=None, help="JSON run parameters; each goes to the DAGs declaring it"
+    )
     args = parser.parse_args(argv)
+    try:
+        conf = json.loads(args.conf) if args.conf else {}
+        if not isinstance(conf, dict):
+            raise ValueError("--conf must be a JSON object")
+        runs, missing = plan(conf, declared_params())
+    except ValueError as exc:
+        print(f"aimass demo: {exc}", file=sys.stderr)
+        return 2
+    for dag_id in missing:
+        print(f"Note: {dag_id} is not in the DAGs folder; skipped.")
     settings = load_settings()
-    log_path = settings.home / "logs" / f"demo-{args.day}.log"
-    print(f"Running {DAG_ID} for {args.day} through Airflow (log: {log_path}) ...", flush=True)
     started = time.monotonic()
-    code = run_dag(args.day, log_path, args.conf)
-    elapsed = time.monotonic() - started
-    if code != 0:
-        print(f"The pipeline failed after {elapsed:.0f} s. Last failures:", file=sys.stderr)
-        for line in failed_tasks(log_path):
-            print("  " + line.strip()[:400], file=sys.stderr)
-        print(f"Full log: {log_path}", file=sys.stderr)
-        return code
-    print(f"Pipeline finished in {elapsed:.0f} s.\n")
+    for dag_id, dag_conf in runs:
+        log_path = settings.home / "logs" / f"demo-{args.day}-{dag_id}.log"
+        print(f"Running {dag_id} for {args.day} through Airflow (log: {log_path}) ...", flush=True)
+        dag_started = time.monotonic()
+        code = run_dag(dag_id, args.day, log_path, dag_conf)
+        elapsed = time.monotonic() - dag_started
+        if code != 0:
+            print(f"{dag_id} failed after {elapsed:.0f} s. Last failures:", file=sys.stderr)
+            for line in failed_tasks(log_path):
+                print("  " + line.strip()[:400], file=sys.stderr)
+            print(f"Full log: {log_path}", file=sys.stderr)
+            return code
+        print(f"  {dag_id} finished in {elapsed:.0f} s.", flush=True)
+    print(f"Pipeline finished in {time.monotonic() - started:.0f} s.\n")
     print(summary(settings.require_warehouse_url()))
     print(
         "\nWhere next:\n"

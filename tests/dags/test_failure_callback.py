@@ -12,7 +12,7 @@ from aimass.orchestration.defaults import on_failure
 
 
 def _context():
-    ti = SimpleNamespace(dag_id="aimass_daily", task_id="build_marts")
+    ti = SimpleNamespace(dag_id="aimass_marts", task_id="build_marts")
     return {"task_instance": ti, "ds": "2026-09-28", "exception": ValueError("dbt failed\nmore")}
 
 
@@ -20,7 +20,7 @@ def test_failure_callback_logs_the_cause(caplog, monkeypatch):
     monkeypatch.delenv("AIMASS_ALERT_WEBHOOK_URL", raising=False)
     with caplog.at_level(logging.ERROR):
         on_failure(_context())
-    assert "aimass failure: aimass_daily.build_marts for 2026-09-28: dbt failed" in caplog.text
+    assert "aimass failure: aimass_marts.build_marts for 2026-09-28: dbt failed" in caplog.text
 
 
 def test_failure_callback_posts_to_the_webhook(monkeypatch):
@@ -43,5 +43,5 @@ def test_failure_callback_posts_to_the_webhook(monkeypatch):
     thread.join(timeout=10)
     server.server_close()
     assert received == [
-        {"text": "aimass failure: aimass_daily.build_marts for 2026-09-28: dbt failed"}
+        {"text": "aimass failure: aimass_marts.build_marts for 2026-09-28: dbt failed"}
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date, timedelta
 
 from aimass.warehouse import connect
 
@@ -46,3 +47,10 @@ def rescore_latest(warehouse_url: str) -> dict:
         if latest is None:
             return {"rescored": False, "reason": "no scores published yet"}
         return score(conn, score_date=latest)
+
+
+def rescored_day(result: dict) -> date | None:
+    """The data day (`ds`) whose scores `rescore_latest` republished: the score date - 1 day."""
+    if not result.get("score_date"):
+        return None
+    return date.fromisoformat(str(result["score_date"])) - timedelta(days=1)
