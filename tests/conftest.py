@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg2
@@ -52,13 +53,18 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
 
 
-@pytest.fixture(scope="module")
-def platform_env():
-    """Environment variables of a throw-away platform (databases dropped afterwards)."""
+@contextmanager
+def platform(*, pii_key: str | None = None, pools: bool = True, prefix: str = "aimass_e2e"):
+    """A throw-away platform: fresh warehouse and Airflow metadata databases (migrated), a
+    temporary home, the runtime settings `make setup` writes, and (with `pools`) the Airflow
+    pools the DAGs use. Yields its environment; drops the databases afterwards.
+
+    Two platforms given the same `pii_key` pseudonymise identically, so their tables compare.
+    """
     with (
-        temporary_database("aimass_e2e_wh") as warehouse_dsn,
-        temporary_database("aimass_e2e_af") as metadata_dsn,
-        tempfile.TemporaryDirectory(prefix="aimass-e2e-") as home,
+        temporary_database(f"{prefix}_wh") as warehouse_dsn,
+        temporary_database(f"{prefix}_af") as metadata_dsn,
+        tempfile.TemporaryDirectory(prefix=f"{prefix.replace('_', '-')}-") as home,
     ):
         with connect(warehouse_dsn) as conn:
             ensure_layout(conn)
@@ -66,7 +72,7 @@ def platform_env():
             **os.environ,
             "AIMASS_TASK_RETRIES": "0",
             **platform_settings(
-                home=Path(home), admin_dsn=admin_url(), warehouse_dsn=warehouse_dsn, pii_key=None
+                home=Path(home), admin_dsn=admin_url(), warehouse_dsn=warehouse_dsn, pii_key=pii_key
             ),
             **airflow_settings(home=Path(home), repo_root=REPO_ROOT, metadata_dsn=metadata_dsn),
         }
@@ -74,6 +80,21 @@ def platform_env():
             [AIRFLOW, "db", "migrate"], env=env, capture_output=True, text=True
         )
         assert migrate.returncode == 0, migrate.stdout[-3000:] + migrate.stderr[-3000:]
+        if pools:
+            created = subprocess.run(
+                [sys.executable, "-m", "aimass.orchestration.pools"],
+                env=env,
+                capture_output=True,
+                text=True,
+            )
+            assert created.returncode == 0, created.stdout + created.stderr
+        yield env
+
+
+@pytest.fixture(scope="module")
+def platform_env():
+    """Environment variables of a throw-away platform (databases dropped afterwards)."""
+    with platform() as env:
         yield env
 
 
