@@ -409,17 +409,22 @@ def set_report(conn, model_name: str, model_version: str, report_html: str) -> N
 
 
 def baselines_not_beaten(
-    candidate_metrics: dict, baselines: dict[str, dict], margin: float = 0.0
+    candidate_metrics: dict,
+    baselines: dict[str, dict],
+    margin: float = 0.0,
+    *,
+    metric: str = "roc_auc",
 ) -> list[str]:
-    """Names of the baselines (the oracle excluded) whose AUC the candidate does not exceed."""
-    auc = candidate_metrics["roc_auc"]
+    """Names of the baselines (the oracle excluded) whose `metric` (default: AUC) the candidate
+    does not exceed."""
+    auc = candidate_metrics[metric]
     return [
         name
         for name, metrics in baselines.items()
         if name != "oracle"
         and metrics
-        and metrics.get("roc_auc") is not None
-        and auc <= metrics["roc_auc"] + margin
+        and metrics.get(metric) is not None
+        and auc <= metrics[metric] + margin
     ]
 
 
@@ -429,28 +434,35 @@ def decide_promotion(
     margin: float,
     baselines: dict[str, dict],
     baseline_margin: float = 0.0,
+    *,
+    metric: str = "roc_auc",
+    metric_label: str = "AUC",
 ) -> tuple[bool, str]:
-    """Promote when the candidate beats every baseline and, if there is a champion, its AUC on
-    the same test window is at most `margin` below the champion's."""
-    auc = candidate_metrics["roc_auc"]
-    failed = baselines_not_beaten(candidate_metrics, baselines, baseline_margin)
+    """Promote when the candidate beats every baseline and, if there is a champion, its
+    `metric` (default: AUC) on the same test window is at most `margin` below the champion's."""
+    auc = candidate_metrics[metric]
+    failed = baselines_not_beaten(candidate_metrics, baselines, baseline_margin, metric=metric)
     if failed:
-        detail = ", ".join(f"{n} {baselines[n]['roc_auc']:.4f}" for n in failed)
-        return False, f"Rejected: AUC {auc:.4f} does not beat the baseline(s) {detail}."
+        detail = ", ".join(f"{n} {baselines[n][metric]:.4f}" for n in failed)
+        return False, f"Rejected: {metric_label} {auc:.4f} does not beat the baseline(s) {detail}."
     beaten = ", ".join(
-        f"{n} {m['roc_auc']:.4f}"
+        f"{n} {m[metric]:.4f}"
         for n, m in baselines.items()
-        if n != "oracle" and m and m.get("roc_auc") is not None
+        if n != "oracle" and m and m.get(metric) is not None
     )
     if champion_metrics_on_same_window is None:
-        return True, f"Promoted: first champion; AUC {auc:.4f} beats {beaten or 'no baseline'}."
-    champion_auc = champion_metrics_on_same_window["roc_auc"]
+        return True, (
+            f"Promoted: first champion; {metric_label} {auc:.4f} beats {beaten or 'no baseline'}."
+        )
+    champion_auc = champion_metrics_on_same_window[metric]
     if auc >= champion_auc - margin:
         return True, (
-            f"Promoted: AUC {auc:.4f} vs champion {champion_auc:.4f} on the same test window "
+            f"Promoted: {metric_label} {auc:.4f} vs champion {champion_auc:.4f} on the same "
+            "test window "
             f"(allowed margin {margin}); beats {beaten}."
         )
     return False, (
-        f"Kept as candidate: AUC {auc:.4f} is more than {margin} below the champion's "
+        f"Kept as candidate: {metric_label} {auc:.4f} is more than {margin} below the "
+        "champion's "
         f"{champion_auc:.4f} on the same test window."
     )
