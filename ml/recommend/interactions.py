@@ -10,8 +10,8 @@ age measured from `end`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import date, timedelta
+from functools import cached_property
 
 import numpy as np
 import pandas as pd

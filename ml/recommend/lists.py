@@ -153,44 +153,38 @@ def rank(
 def reasons_for(
     ctx: Context, scorer: ModelScorer, users: np.ndarray, rows: sp.csr_matrix, columns: np.ndarray
 ) -> np.ndarray:
-    """users x top_n reason texts: "bought <title>" (the user's history item that contributes
-    most), "new in <category>" or "popular in <category>"."""
-    titles = ctx.catalogue["title"].fillna(ctx.catalogue["item_id"]).to_numpy(dtype=object)
-    categories = ctx.catalogue["category"].fillna("the shop").to_numpy(dtype=object)
+    """users x top_n reason texts: "<verb> <title>" naming the user's history item that
+    contributes most to the recommended one (similarity x the user's weight of that item, among
+    their REASON_HISTORY_ITEMS strongest), else "new in <category>" or "popular in <category>"."""
+    titles = ctx.catalogue["title"].fillna(ctx.catalogue["item_id"]).to_numpy(dtype=str)
+    categories = ctx.catalogue["category"].fillna("the shop").to_numpy(dtype=str)
     safe = np.maximum(columns, 0)
-    out = np.where(
-        scorer.known[safe],
-        "popular in " + categories[safe].astype(str),
-        "new in " + categories[safe].astype(str),
-    ).astype(object)
+    known_rec = scorer.known[safe] & (columns >= 0)
+    prefix = np.where(known_rec, "popular in ", "new in ")
+    out = np.char.add(prefix, categories[safe]).astype(object)
     cold = scorer.is_cold(rows)
-    out[cold] = ("popular in " + categories[safe[cold]].astype(str)).astype(object)
-    strength = ctx.history.strength_rows(users)
-    for b in np.flatnonzero(~cold):
-        start, end = rows.indptr[b], rows.indptr[b + 1]
-        hist = rows.indices[start:end]
-        weight = rows.data[start:end]
-        in_model = scorer.known[hist]
-        hist, weight = hist[in_model], weight[in_model]
-        if len(hist) == 0:
-            continue
-        top = np.argsort(-weight, kind="stable")[:REASON_HISTORY_ITEMS]
-        hist, weight = hist[top], weight[top]
-        recs = np.flatnonzero(columns[b] >= 0)
-        recs = recs[scorer.known[columns[b, recs]]]
-        if len(recs) == 0:
-            continue
-        sim = scorer.model.pair_similarity(
-            scorer.model_pos[columns[b, recs]][:, None].repeat(len(hist), axis=1),
-            scorer.model_pos[hist][None, :].repeat(len(recs), axis=0),
-        )
-        contribution = sim * weight[None, :]
-        best = contribution.argmax(axis=1)
-        good = contribution[np.arange(len(recs)), best] > 0
-        for r, j, ok in zip(recs, best, good, strict=True):
-            if ok:
-                verb = VERBS.get(int(strength[b, hist[j]]), "viewed")
-                out[b, r] = f"{verb} {titles[hist[j]]}"
+    out[cold] = np.char.add("popular in ", categories[safe[cold]]).astype(object)
+    warm = np.flatnonzero(~cold)
+    if len(warm) == 0:
+        return out
+    dense = rows[warm].toarray()
+    dense[:, ~scorer.known] = 0.0
+    m = min(REASON_HISTORY_ITEMS, dense.shape[1])
+    hist = np.argpartition(-dense, m - 1, axis=1)[:, :m]
+    weight = np.take_along_axis(dense, hist, axis=1)
+    strength = np.take_along_axis(ctx.history.strength_rows(users[warm]).toarray(), hist, axis=1)
+    sim = scorer.model.history_similarity(
+        scorer.model_pos[safe[warm]], np.maximum(scorer.model_pos[hist], 0)
+    )
+    contribution = sim * weight[:, None, :]
+    best = contribution.argmax(axis=2)
+    best_value = np.take_along_axis(contribution, best[:, :, None], axis=2)[:, :, 0]
+    ok = known_rec[warm] & (best_value > 0)
+    b, r = np.nonzero(ok)
+    source = hist[b, best[b, r]]
+    verbs = np.array([VERBS.get(int(v), "viewed") for v in range(max(VERBS) + 1)])
+    verb = verbs[np.clip(strength[b, best[b, r]], 0, max(VERBS))]
+    out[warm[b], r] = np.char.add(np.char.add(verb, " "), titles[source])
     return out
 
 

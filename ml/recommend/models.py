@@ -103,14 +103,18 @@ class RecommenderModel:
                 return np.asarray(users, dtype=np.float32) @ self.item_factors.T
             return np.asarray((rows @ self.similarity).todense(), dtype=np.float32)
 
-    def pair_similarity(self, items_a: np.ndarray, items_b: np.ndarray) -> np.ndarray:
-        """Similarity of item pairs (same-shaped index arrays over `item_ids`), for reasons."""
+    def history_similarity(self, recommended: np.ndarray, history: np.ndarray) -> np.ndarray:
+        """users x recommended x history similarities, for reasons: cosine of ALS item factors,
+        or the item-kNN similarity (indices over `item_ids`)."""
         if self.algorithm == "als":
             norms = np.linalg.norm(self.item_factors, axis=1) + 1e-12
             unit = self.item_factors / norms[:, None]
-            return np.einsum("...d,...d->...", unit[items_a], unit[items_b])
-        flat = np.asarray(self.similarity[items_b.ravel(), items_a.ravel()]).ravel()
-        return flat.reshape(items_a.shape)
+            return np.einsum("bnd,bmd->bnm", unit[recommended], unit[history])
+        b, n = recommended.shape
+        m = history.shape[1]
+        rec = np.repeat(recommended[:, :, None], m, axis=2).ravel()
+        hist = np.repeat(history[:, None, :], n, axis=1).ravel()
+        return np.asarray(self.similarity[hist, rec]).reshape(b, n, m)
 
     def to_artifact(self) -> bytes:
         buffer = io.BytesIO()
