@@ -1,4 +1,4 @@
-# AI Mass — `make demo` runs the daily pipeline on the simulated shop; `make test` runs every test.
+# AI Mass — `make demo` runs the DAG chain for one day on the simulated shop; `make test` runs every test.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -29,13 +29,14 @@ $(VENV)/.installed: $(BIN)/python requirements.txt pyproject.toml
 
 install: $(VENV)/.installed ## create .venv and install the pinned dependencies
 
-setup: install ## find or start PostgreSQL, create the databases, migrate Airflow metadata
+setup: install ## find or start PostgreSQL, create the databases, migrate Airflow metadata, create the pools
 	$(BIN)/python -m aimass.setup --repo-root $(CURDIR)
 	@$(WITH_ENV) $(BIN)/airflow db migrate > $(AIMASS_HOME)/airflow-migrate.log 2>&1 \
 	  || { tail -20 $(AIMASS_HOME)/airflow-migrate.log; exit 1; }
 	@echo "Airflow metadata database migrated."
+	@$(WITH_ENV) $(BIN)/python -m aimass.orchestration.pools
 
-demo: setup ## run the daily pipeline once through Airflow on the simulated shop, print a summary
+demo: setup ## run ingest → marts → propensity once through Airflow on the simulated shop, summarise
 	$(WITH_ENV) AIMASS_TASK_RETRIES=0 $(BIN)/python -m aimass.demo --day $(DEMO_DAY)
 
 test: setup browser ## run the whole test suite (unit, dbt, GX, Airflow end-to-end, browser)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One-off initialisation of an AI Mass deployment, run before the Airflow services start:
-# migrate the Airflow metadata database (FAB tables included), create the named UI users,
-# and create the warehouse layout (schemas, raw tables, the read-only analyst grants).
+# migrate the Airflow metadata database (FAB tables included), create the Airflow pools the DAGs
+# use (sized from AIMASS_WAREHOUSE_POOL_SLOTS), create the named UI users, and create the
+# warehouse layout (schemas, raw tables, the read-only analyst grants).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -23,6 +24,9 @@ fi
 
 echo "airflow-init: migrating the Airflow metadata database"
 airflow db migrate
+
+echo "airflow-init: creating the Airflow pools"
+python -m aimass.orchestration.pools
 
 echo "airflow-init: creating the named users"
 "${here}/create-users.sh"

@@ -67,8 +67,20 @@ def _login_hint() -> str:
     return "see the api-server log for the generated password"
 
 
+def _ensure_pools() -> bool:
+    """Create the pools the DAGs use before the scheduler starts (it never runs a task whose
+    pool is missing; it leaves it `scheduled`)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "aimass.orchestration.pools"], capture_output=True, text=True
+    )
+    print((proc.stdout or proc.stderr).strip())
+    return proc.returncode == 0
+
+
 def start() -> int:
     airflow = str(Path(sys.executable).parent / "airflow")
+    if not any(_pid(component) for component in COMPONENTS) and not _ensure_pools():
+        return 1
     for component in COMPONENTS:
         if _pid(component):
             print(f"{component}: already running (pid {_pid(component)})")

@@ -214,6 +214,7 @@ def initialised():
             "AIRFLOW__API__SECRET_KEY": secrets.token_hex(16),
             "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
             "AIMASS_WAREHOUSE_URL": warehouse_dsn,
+            "AIMASS_WAREHOUSE_POOL_SLOTS": "3",
         }
         for prefix, (username, _) in USERS.items():
             env[f"{prefix}_USERNAME"] = username
@@ -223,7 +224,7 @@ def initialised():
         proc = _bash(AIRFLOW_INIT, env, timeout=600)
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
         print(f"airflow-init.sh: {time.monotonic() - started:.1f} s")
-        yield env, passwords, warehouse_dsn
+        yield env, passwords, warehouse_dsn, metadata_dsn
 
 
 def test_airflow_init_refuses_placeholders_before_touching_anything():
@@ -244,8 +245,15 @@ def test_airflow_init_refuses_another_auth_manager():
     assert proc.returncode == 2 and "FAB auth manager" in proc.stderr
 
 
+def test_init_creates_the_warehouse_pool_with_the_configured_slots(initialised):
+    metadata_dsn = initialised[3]
+    with psycopg2.connect(metadata_dsn) as conn, conn.cursor() as cur:
+        cur.execute("select slots from slot_pool where pool = 'aimass_warehouse'")
+        assert cur.fetchall() == [(3,)]
+
+
 def test_init_creates_the_warehouse_layout(initialised):
-    _, _, warehouse_dsn = initialised
+    _, _, warehouse_dsn, _ = initialised
     with psycopg2.connect(warehouse_dsn) as conn, conn.cursor() as cur:
         cur.execute(
             "select count(*) from information_schema.schemata "
@@ -259,7 +267,7 @@ def test_init_creates_the_warehouse_layout(initialised):
 @pytest.fixture(scope="module")
 def api_server(initialised):
     """A real api-server with the FAB auth manager on the initialised metadata database."""
-    env, passwords, _ = initialised
+    env, passwords, _, _ = initialised
     port = _free_port()
     log = Path(env["AIRFLOW_HOME"]).parent / "api-server.log"
     log.parent.mkdir(parents=True, exist_ok=True)
