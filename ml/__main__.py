@@ -1,4 +1,5 @@
-"""`python -m ml train|score|promote|rollback|report ...` — the propensity model from a shell.
+"""`python -m ml train|score|promote|rollback|report ...` — the propensity model from a shell;
+`recommend-train|recommend|recommend-report` — the recommender (see `ml.recommend.cli`).
 
 Every command prints a JSON summary on stdout; errors go to stderr with exit code 1.
 """
@@ -16,6 +17,7 @@ import psycopg2
 from ml import pipeline, registry
 from ml.config import load_config
 from ml.features import FeatureMismatchError
+from ml.recommend import cli as recommend_cli
 from ml.report import build_report, write_report
 
 
@@ -52,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--version", help="model version (default: the champion)")
     report.add_argument("--out", help="also write the HTML to this file")
     commands.add_parser("list", help="list registered versions")
+    recommend_cli.add_commands(commands)
     return parser
 
 
@@ -62,6 +65,8 @@ def run(args: argparse.Namespace) -> dict | list:
     name = config.model_name
     conn = psycopg2.connect(args.database_url)
     try:
+        if args.command in recommend_cli.COMMANDS:
+            return recommend_cli.run(args, conn)
         if args.command == "train":
             return pipeline.train_and_register(
                 conn, as_of=args.as_of, config=config, force=args.force
