@@ -114,12 +114,6 @@ class RowValidator:
         self.strings = {c.name: _concat_column(parts, c.name) for c in contract.columns}
         self.required = {c.name for c in contract.columns if c.required} | set(contract.primary_key)
         self.pii = frozenset(c.name for c in contract.columns if c.pii)
-        # pseudonyms for whole PII columns at once: each distinct value is hashed once
-        self.pseudonyms = {
-            c.name: self.pseudonymiser.array(self.strings[c.name])
-            for c in contract.columns
-            if c.pii
-        }
         self.uris = pa.array([p.uri for p in parts], pa.string())
         self.rejects = self._parse_rejects()
         self.bad_rows = len(self.rejects)  # rejects other than superseded duplicates
@@ -191,8 +185,10 @@ class RowValidator:
 
         good = {}
         for col in self.contract.columns:
-            if col.pii:
-                good[col.name] = keep(self.pseudonyms[col.name].slice(lo, hi - lo))
+            if col.pii:  # per chunk, so the COPY starts early; the pseudonymiser caches
+                good[col.name] = self.pseudonymiser.array(
+                    keep(self.strings[col.name].slice(lo, hi - lo))
+                )
             else:
                 good[col.name] = keep(typed[col.name])
         good["_source_uri"] = self.uris.take(pa.array(self.part_of_row[lo:hi][good_index]))
@@ -220,14 +216,12 @@ class RowValidator:
         take = pa.array(index)
         if index.size != self.n:
             keys = {name: values.take(take) for name, values in keys.items()}
-        if len(keys) == 1:
-            (only,) = keys.values()
-            if pc.count_distinct(only).as_py() == len(only):
-                return duplicate
         table = pa.table({**{f"k{i}": v for i, v in enumerate(keys.values())}, "row": take})
         last = table.group_by([f"k{i}" for i in range(len(keys))], use_threads=False).aggregate(
             [("row", "max")]
         )
+        if last.num_rows == index.size:  # every usable key once (one hash pass, no sort)
+            return duplicate
         is_last = np.zeros(self.n, dtype=bool)
         is_last[last.column("row_max").to_numpy()] = True
         duplicate[index] = ~is_last[index]
