@@ -59,6 +59,7 @@ class EvaluationConfig:
 class PromotionConfig:
     margin: float = 0.005
     baseline_margin: float = 0.0
+    must_beat: tuple = ("popularity", "category_popularity")
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,8 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> RecommendCo
         _merge(raw, key.split("__"), value)
     if "evaluation" in raw and "k" in (raw["evaluation"] or {}):
         raw["evaluation"]["k"] = tuple(raw["evaluation"]["k"])
+    if "promotion" in raw and "must_beat" in (raw["promotion"] or {}):
+        raw["promotion"]["must_beat"] = tuple(raw["promotion"]["must_beat"])
     config = _build(RecommendConfig, raw, "config")
     validate_config(config)
     return config
@@ -140,6 +143,16 @@ def validate_config(config: RecommendConfig) -> None:
     metric, _, k = e.primary_metric.partition("@")
     if metric not in ("ndcg", "recall", "precision", "map") or not k.isdigit():
         problems.append("evaluation.primary_metric must look like ndcg@10 or recall@20")
+    unknown_baselines = set(config.promotion.must_beat) - {
+        "popularity",
+        "category_popularity",
+        "item_knn",
+    }
+    if unknown_baselines:
+        problems.append(
+            f"promotion.must_beat has unknown baselines {sorted(unknown_baselines)}; "
+            "use popularity, category_popularity or item_knn"
+        )
     if config.write.batch_users < 1:
         problems.append("write.batch_users must be >= 1")
     if problems:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 
@@ -21,6 +22,14 @@ import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from ml.recommend.config import ModelConfig
+
+
+def _als_class():
+    """implicit's CPU ALS (built only inside `threadpool_limits(blas_threads)`, which is what its
+    OpenBLAS check asks for)."""
+    from implicit.cpu.als import AlternatingLeastSquares
+
+    return AlternatingLeastSquares
 
 
 @dataclass
@@ -51,9 +60,7 @@ class RecommenderModel:
         matrix = sp.csr_matrix(weights, dtype=np.float32)
         with threadpool_limits(config.blas_threads, "blas"):
             if config.algorithm == "als":
-                from implicit.cpu.als import AlternatingLeastSquares
-
-                als = AlternatingLeastSquares(
+                als = _als_class()(
                     factors=config.factors,
                     regularization=config.regularization,
                     alpha=config.alpha,
@@ -73,7 +80,9 @@ class RecommenderModel:
                 from implicit.nearest_neighbours import CosineRecommender
 
                 knn = CosineRecommender(K=config.neighbours, num_threads=config.num_threads)
-                knn.fit(matrix, show_progress=False)
+                with warnings.catch_warnings():  # implicit converts its own COO normalisation
+                    warnings.simplefilter("ignore")
+                    knn.fit(matrix, show_progress=False)
                 similarity = sp.csr_matrix(knn.similarity, dtype=np.float32)
                 return cls(
                     "item_knn", np.asarray(item_ids, dtype=object), params, similarity=similarity
@@ -82,9 +91,7 @@ class RecommenderModel:
 
     def _fold_in(self):
         if self._als is None:
-            from implicit.cpu.als import AlternatingLeastSquares
-
-            als = AlternatingLeastSquares(
+            als = _als_class()(
                 factors=self.item_factors.shape[1],
                 regularization=self.params["regularization"],
                 alpha=self.params["alpha"],

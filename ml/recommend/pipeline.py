@@ -43,22 +43,26 @@ def load_model(record: RegisteredModel) -> RecommenderModel:
 
 
 def decide(metrics: dict, config: RecommendConfig) -> tuple[bool, str, str]:
-    """(promote, registry status, reason): the candidate must beat every non-oracle baseline on
-    the primary metric by `baseline_margin` and be at most `margin` below the champion's
-    settings refitted on the same window."""
+    """(promote, registry status, reason): the candidate must beat each baseline of
+    `promotion.must_beat` on the primary metric by `baseline_margin` and be at most `margin`
+    below the champion's settings refitted on the same window."""
     key = config.evaluation.primary_metric
     value = metrics["model"].get(key, 0.0)
     p = config.promotion
     lost = [
         f"{BASELINE_LABELS[name]} {m.get(key, 0.0):.4f}"
         for name, m in metrics["baselines"].items()
-        if name != "oracle" and value <= m.get(key, 0.0) + p.baseline_margin
+        if name in p.must_beat and value <= m.get(key, 0.0) + p.baseline_margin
     ]
     if lost:
         return False, "rejected", f"Rejected: {key} {value:.4f} does not beat {', '.join(lost)}."
     champion = metrics.get("champion")
     if champion is None:
-        return True, "candidate", f"Promoted: first champion; {key} {value:.4f} beats baselines."
+        return (
+            True,
+            "candidate",
+            f"Promoted: first champion; {key} {value:.4f} beats {', '.join(p.must_beat)}.",
+        )
     best = champion["metrics"].get(key, 0.0)
     if value >= best - p.margin:
         return (
@@ -66,7 +70,7 @@ def decide(metrics: dict, config: RecommendConfig) -> tuple[bool, str, str]:
             "candidate",
             (
                 f"Promoted: {key} {value:.4f} vs champion settings {best:.4f} on the same window "
-                f"(margin {p.margin}); beats every baseline."
+                f"(margin {p.margin}); beats {', '.join(p.must_beat)}."
             ),
         )
     return (
