@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -23,6 +24,8 @@ KINDS = {"file", "api", "sql"}
 MISSING_PARTITION_POLICIES = {"warn", "fail"}
 PAGINATIONS = {"cursor", "page"}
 FORMATS = {"csv", "jsonl", "parquet"}
+# Source and column names become table, column and folder names: plain lowercase identifiers.
+NAME_PATTERN = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 # Columns the loader adds to every raw table.
 LOAD_COLUMNS = {
     "_batch_id": "text not null",
@@ -103,16 +106,20 @@ class SourceContract:
 
     def raw_table_ddl(self, schema: str = "raw") -> str:
         """`create table if not exists` for `raw.<source>` (all contract columns + load columns)."""
-        cols = [f'"{c.name}" {c.pg_type}' for c in self.columns]
+        cols = [f"{_quoted(c.name)} {c.pg_type}" for c in self.columns]
         cols += [f"{name} {decl}" for name, decl in LOAD_COLUMNS.items()]
         return (
-            f'create table if not exists {schema}."{self.name}" (\n  ' + ",\n  ".join(cols) + "\n)"
+            f"create table if not exists {_quoted(schema)}.{_quoted(self.name)} (\n  "
+            + ",\n  ".join(cols)
+            + "\n)"
         )
 
 
 def _parse_source(name: str, spec: dict, defaults: dict) -> SourceContract:
     merged = {**defaults, **spec}
     problems = []
+    if not NAME_PATTERN.fullmatch(str(name)):
+        problems.append(_bad_name("the source name", name))
     kind = merged.get("kind", "file")
     if kind not in KINDS:
         problems.append(f"kind {kind!r} is not one of {sorted(KINDS)}")
@@ -122,6 +129,9 @@ def _parse_source(name: str, spec: dict, defaults: dict) -> SourceContract:
     columns = []
     for col_name, col_spec in (merged.get("columns") or {}).items():
         col_spec = col_spec or {}
+        if not NAME_PATTERN.fullmatch(str(col_name)):
+            problems.append(_bad_name(f"column {col_name!r}", col_name))
+            continue
         col_type = col_spec.get("type", "text")
         if col_type not in COLUMN_TYPES:
             problems.append(f"column {col_name!r} has unknown type {col_type!r}")
@@ -200,6 +210,18 @@ def _parse_source(name: str, spec: dict, defaults: dict) -> SourceContract:
         location=merged.get("location"),
         api=api,
         sql=sql_settings,
+    )
+
+
+def _quoted(identifier: str) -> str:
+    """A PostgreSQL quoted identifier (embedded double quotes doubled)."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _bad_name(what: str, name) -> str:
+    return (
+        f"{what} {name!r} is not a plain lowercase identifier (letters a-z, digits and _, "
+        "not starting with a digit, at most 63 characters); it names tables and folders"
     )
 
 
