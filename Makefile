@@ -11,6 +11,7 @@ RUNTIME_ENV := $(AIMASS_HOME)/runtime.env
 WITH_ENV := set -a && . $(RUNTIME_ENV) && set +a &&
 DEMO_DAY ?= 2026-09-28
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 .PHONY: help install setup demo test browser airflow airflow-stop lint format bench clean
 
@@ -57,6 +58,9 @@ airflow: setup ## start the Airflow web UI, scheduler, dag-processor and trigger
 
 airflow-stop: ## stop the Airflow processes started by `make airflow`
 	$(WITH_ENV) $(BIN)/python -m aimass.services stop
+
+bench: setup ## measure every stage next to its reference at 3 shop sizes (BENCH_ARGS="--size small")
+	$(WITH_ENV) $(BIN)/python -m tests.benchmarks.run_all $(BENCH_ARGS)
 
 lint: install ## ruff and sqlfluff
 	$(BIN)/ruff check dags plugins ml tests
