@@ -26,6 +26,7 @@ from aimass.sim.generate import simulate_shop
 from aimass.testing import temporary_database
 from aimass.transform import DbtResult, run_dbt
 from aimass.warehouse import ensure_layout
+from tests.benchmarks.common import peak_rss_mb
 from tests.dbt.dbt_raw_loader import load_raw, split_by_day
 
 
@@ -42,26 +43,20 @@ def slowest_models(result: DbtResult, n: int = 5) -> list[tuple[str, float]]:
     return [(r["unique_id"].split(".")[-1], round(r["execution_time"], 2)) for r in models[:n]]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--profile", default="demo", help="simulator profile (demo, small, ...)")
-    parser.add_argument("--days", type=int, default=90, help="days of history")
-    parser.add_argument("--build", action="store_true", help="time `dbt build` (with tests)")
-    args = parser.parse_args()
-    command = "build" if args.build else "run"
-
+def run(profile: str = "demo", days: int = 90, build: bool = False) -> dict:
+    """Seconds of the first build, one incremental day and a full refresh of `profile`."""
+    command = "build" if build else "run"
     started = time.perf_counter()
-    shop = simulate_shop(load_shop_config(args.profile, days=args.days))
-    days = sorted(shop.days)[: args.days]
+    shop = simulate_shop(load_shop_config(profile, days=days))
+    history = sorted(shop.days)[:days]
     simulate_s = time.perf_counter() - started
     raw_rows = {source: len(frame) for source, frame in shop.tables.items()}
-    print(f"simulated {args.profile} ({len(days)} days) in {simulate_s:.1f}s: {raw_rows}")
 
     with temporary_database(prefix="aimass_bench_dbt") as url:
         conn = psycopg2.connect(url)
         try:
             ensure_layout(conn)
-            deliveries = list(split_by_day(shop.tables, days))
+            deliveries = list(split_by_day(shop.tables, history))
             load_started = time.perf_counter()
             for day, delivery in deliveries[:-1]:
                 load_raw(conn, delivery, loaded_at=next_morning(day), batch_id=f"day-{day}")
@@ -80,9 +75,10 @@ def main() -> None:
         finally:
             conn.close()
 
-    report = {
-        "profile": args.profile,
-        "days": len(days),
+    del shop, deliveries
+    return {
+        "profile": profile,
+        "days": len(history),
         "command": f"dbt {command}",
         "raw_rows": raw_rows,
         "load_history_s": round(load_s, 1),
@@ -98,8 +94,18 @@ def main() -> None:
         ),
         "slowest_models_incremental": slowest_models(incremental),
         "slowest_models_full_refresh": slowest_models(full),
+        "simulate_s": round(simulate_s, 1),
+        "peak_rss_mb": peak_rss_mb(),
     }
-    print(json.dumps(report, indent=2))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--profile", default="demo", help="simulator profile (demo, small, ...)")
+    parser.add_argument("--days", type=int, default=90, help="days of history")
+    parser.add_argument("--build", action="store_true", help="time `dbt build` (with tests)")
+    args = parser.parse_args()
+    print(json.dumps(run(args.profile, args.days, args.build), indent=2))
 
 
 if __name__ == "__main__":

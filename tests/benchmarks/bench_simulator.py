@@ -1,17 +1,17 @@
 """Benchmark: simulate the shop for a profile and report its throughput.
 
-Prints wall-clock seconds of `simulate_shop` (world, warm-up, every day, assembly of the
+Measures wall-clock seconds of `simulate_shop` (world, warm-up, every day, assembly of the
 tables), rows per source, events per second and seconds per million events, the peak memory,
 and optionally the time to build the truth frames and to write the landing files.
 Target: 100k users x 90 days (`medium`) well under a minute per million events on 2 cores.
 
-    .venv/bin/python tests/benchmarks/bench_simulator.py --profile small [--truth] [--landing DIR]
+    .venv/bin/python -m tests.benchmarks.bench_simulator --profile small [--truth] [--landing DIR]
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
+import json
 import sys
 import tempfile
 import time
@@ -19,10 +19,44 @@ import time
 from aimass.sim.config import load_shop_config
 from aimass.sim.generate import simulate_shop
 from aimass.sim.landing import write_landing
+from tests.benchmarks.common import peak_rss_mb
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def run(
+    profile: str = "small",
+    days: int | None = None,
+    truth: bool = False,
+    landing: str | None = None,
+) -> dict:
+    """Simulate `profile` once; seconds, rows per source and events/s."""
+    overrides = {} if days is None else {"days": days}
+    config = load_shop_config(profile, **overrides)
+    started = time.perf_counter()
+    shop = simulate_shop(config)
+    seconds = time.perf_counter() - started
+    events = len(shop.tables["events"])
+    result = {
+        "profile": profile,
+        "users": config.n_users,
+        "days": len(shop.days),
+        "rows": {name: len(frame) for name, frame in shop.tables.items()},
+        "events": events,
+        "simulate_s": round(seconds, 2),
+        "events_per_s": round(events / seconds),
+        "s_per_million_events": round(seconds / (events / 1e6), 2),
+    }
+    if truth:
+        started = time.perf_counter()
+        result["truth_rows"] = {name: len(shop.truth[name]) for name in shop.truth}
+        result["truth_s"] = round(time.perf_counter() - started, 2)
+    if landing is not None:
+        with tempfile.TemporaryDirectory() as scratch:
+            started = time.perf_counter()
+            files = write_landing(shop, landing or scratch)
+            result["landing_files"] = len(files)
+            result["landing_s"] = round(time.perf_counter() - started, 2)
+    result["peak_rss_mb"] = peak_rss_mb()
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,30 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--truth", action="store_true", help="also build every truth frame")
     parser.add_argument("--landing", nargs="?", const="", help="also write landing files")
     args = parser.parse_args(argv)
-
-    overrides = {} if args.days is None else {"days": args.days}
-    config = load_shop_config(args.profile, **overrides)
-    started = time.perf_counter()
-    shop = simulate_shop(config)
-    seconds = time.perf_counter() - started
-    events = len(shop.tables["events"])
-    print(f"profile {args.profile}: {config.n_users:,} users x {len(shop.days)} days")
-    for name, frame in shop.tables.items():
-        print(f"  {name:<20} {len(frame):>12,} rows")
-    print(f"simulate_shop: {seconds:.1f} s, {events:,} events")
-    print(f"events/s: {events / seconds:,.0f}")
-    print(f"seconds per million events: {seconds / (events / 1e6):.2f}")
-    print(f"peak memory: {peak_rss_mb():,.0f} MB")
-    if args.truth:
-        started = time.perf_counter()
-        rows = {name: len(shop.truth[name]) for name in shop.truth}
-        print(f"truth frames: {time.perf_counter() - started:.1f} s {rows}")
-    if args.landing is not None:
-        with tempfile.TemporaryDirectory() as scratch:
-            target = args.landing or scratch
-            started = time.perf_counter()
-            files = write_landing(shop, target)
-            print(f"landing: {len(files)} files in {time.perf_counter() - started:.1f} s")
+    print(json.dumps(run(args.profile, args.days, args.truth, args.landing), indent=2))
     return 0
 
 

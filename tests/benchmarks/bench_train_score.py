@@ -16,6 +16,7 @@ Run from the repository root (the synthetic marts come from tests/ml/factories.p
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from datetime import date, timedelta
 
@@ -33,6 +34,7 @@ from ml.registry import promote, register
 from ml.score import score_frame, score_propensity, write_scores
 from ml.train import split_by_window, train_model
 from ml.windows import plan_windows
+from tests.benchmarks.common import peak_rss_mb
 from tests.ml.factories import load_marts, simulate
 
 N_DAYS = 90
@@ -76,7 +78,7 @@ def hist_gradient_boosting(frames, spec, config) -> HistGradientBoostingClassifi
     return model
 
 
-def bench_training(train_users: int) -> tuple[object, dict]:
+def bench_training(train_users: int) -> tuple[object, dict, dict]:
     config = load_config()
     windows = plan_windows(START + timedelta(days=N_DAYS), config)
     offsets = {(d - START).days for d in windows.all_dates}
@@ -102,23 +104,29 @@ def bench_training(train_users: int) -> tuple[object, dict]:
     hgb_auc = roc_auc_score(
         test_y, hgb.predict_proba(prepare_matrix(frames["test"], result.model.spec))[:, 1]
     )
-    print(
-        f"training data: {len(frames['train']):,} train rows, {len(frames['test']):,} test rows, "
-        f"{len(result.model.spec.features)} features; mart load {load_s:.1f}s, frame read "
-        f"{read_s:.1f}s"
-    )
-    print(
-        f"  LightGBM          fit {lgb_s:6.2f}s wall, {lgb_cpu:6.2f}s CPU "
-        f"({result.best_iteration} trees, incl. calibration)  test AUC {lgb_auc:.4f}"
-    )
-    print(
-        f"  HistGradientBoost fit {hgb_s:6.2f}s wall, {hgb_cpu:6.2f}s CPU "
-        f"({hgb.n_iter_} iterations)                  test AUC {hgb_auc:.4f}"
-    )
-    return result, {"windows": windows.as_dict(), "config": config}
+    numbers = {
+        "train_users": train_users,
+        "train_rows": len(frames["train"]),
+        "validation_rows": len(frames["validation"]),
+        "test_rows": len(frames["test"]),
+        "features": len(result.model.spec.features),
+        "mart_load_s": round(load_s, 2),
+        "frame_read_s": round(read_s, 2),
+        "lightgbm_fit_s": round(lgb_s, 2),
+        "lightgbm_cpu_s": round(lgb_cpu, 2),
+        "lightgbm_trees": result.best_iteration,
+        "lightgbm_auc": round(float(lgb_auc), 4),
+        "hist_gbm_fit_s": round(hgb_s, 2),
+        "hist_gbm_cpu_s": round(hgb_cpu, 2),
+        "hist_gbm_iterations": int(hgb.n_iter_),
+        "hist_gbm_auc": round(float(hgb_auc), 4),
+        "time_ratio_lightgbm_to_hist_gbm": round(lgb_s / hgb_s, 3),
+        "auc_lightgbm_minus_hist_gbm": round(float(lgb_auc - hgb_auc), 4),
+    }
+    return result, {"windows": windows.as_dict(), "config": config}, numbers
 
 
-def bench_scoring(result, meta: dict, score_users: int, repeat: int) -> None:
+def bench_scoring(result, meta: dict, score_users: int, repeat: int) -> dict:
     config = meta["config"]
     marts = simulate(n_users=score_users, n_days=N_DAYS, start=START, seed=3, as_of_days={N_DAYS})
     score_date = START + timedelta(days=N_DAYS)
@@ -151,24 +159,32 @@ def bench_scoring(result, meta: dict, score_users: int, repeat: int) -> None:
                 batch_size=config.scoring.batch_size,
                 view_model_name="propensity",
             )
-            print(
-                f"scoring {len(frame):,} users: read {read_s:.2f}s, predict + SHAP reasons "
-                f"{predict_s:.2f}s ({predict_cpu:.2f}s CPU), delete + COPY write {write_s:.2f}s"
-            )
-            for run in range(1, repeat + 1):
-                rows, total_s = _timed(score_propensity, conn, score_date)
-                print(
-                    f"  score_propensity run {run}: {rows:,} rows in {total_s:.2f}s = "
-                    f"{rows / total_s:,.0f} users/s end to end into PostgreSQL "
-                    f"({CPU_SECONDS[-1]:.2f}s CPU in this process)"
-                )
+            runs = [_timed(score_propensity, conn, score_date) for _ in range(repeat)]
+            rows, total_s = min(runs, key=lambda r: r[1])
             with conn.cursor() as cur:
-                cur.execute("select count(*), avg(probability) from marts.propensity_latest")
-                count, mean = cur.fetchone()
-            assert count == len(frame), (count, len(frame))
-            print(f"  marts.propensity_latest: {count:,} rows, mean probability {mean:.4f}")
+                cur.execute("select count(*) from marts.propensity_latest")
+                (count,) = cur.fetchone()
+            assert count == len(frame) == rows, (count, len(frame), rows)
         finally:
             conn.close()
+    return {
+        "score_users": len(frame),
+        "read_s": round(read_s, 2),
+        "predict_and_reasons_s": round(predict_s, 2),
+        "predict_cpu_s": round(predict_cpu, 2),
+        "write_s": round(write_s, 2),
+        "score_propensity_s": round(total_s, 2),
+        "users_per_s": round(rows / total_s),
+        "all_score_propensity_s": [round(s, 2) for _, s in runs],
+    }
+
+
+def run(train_users: int = 20_000, score_users: int = 120_000, repeat: int = 2) -> dict:
+    """Training (LightGBM next to HistGradientBoosting) and scoring numbers."""
+    np.seterr(all="ignore")
+    result, meta, training = bench_training(train_users)
+    scoring = bench_scoring(result, meta, score_users, repeat)
+    return {"training": training, "scoring": scoring, "peak_rss_mb": peak_rss_mb()}
 
 
 def main() -> None:
@@ -177,9 +193,7 @@ def main() -> None:
     parser.add_argument("--score-users", type=int, default=120_000)
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
-    np.seterr(all="ignore")
-    result, meta = bench_training(args.train_users)
-    bench_scoring(result, meta, args.score_users, args.repeat)
+    print(json.dumps(run(args.train_users, args.score_users, args.repeat), indent=2))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,342 @@
+"""Every benchmark stage at each shop size; a Markdown report and the raw numbers as JSON.
+
+    .venv/bin/python -m tests.benchmarks.run_all [--size small|medium|large] [--stage NAME ...]
+
+Each stage runs in its own process (its own throw-away databases and temp dirs, its own peak
+memory) and reports measured numbers next to the reference measured in the same run.
+Nothing here passes or fails on a number: a stage that breaks is reported as broken.
+Results go to `tests/benchmarks/results/report.json` (one entry per size; running one size
+replaces that size's entry and keeps the others) and `report.md`, rendered from all entries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tests.benchmarks.common import SIZES, BenchSize, git_revision, machine_info
+
+RESULTS = Path(__file__).resolve().parent / "results"
+STAGE_TIMEOUT_S = 3 * 3600
+# The Airflow DAG's `shop_profile` parameter offers the shop sizes up to `medium`.
+AIRFLOW_PROFILES = {"tiny", "demo", "small", "medium"}
+
+
+def stage_plan(size: BenchSize) -> list[tuple[str, str, dict | None, str]]:
+    """(stage, module, kwargs, note) in run order; kwargs None = skipped, note says why."""
+    recommendations = Path(__file__).with_name("bench_recommendations.py").exists()
+    airflow = size.profile in AIRFLOW_PROFILES
+    return [
+        ("simulator", "bench_simulator", {"profile": size.profile}, ""),
+        ("ingest", "bench_ingest", {"rows": size.day_events, "repeat": size.repeat}, ""),
+        ("dbt", "bench_dbt", {"profile": size.profile, "days": size.days}, ""),
+        ("gx", "bench_gx", {"rows": size.users, "repeat": 2}, ""),
+        (
+            "train_score",
+            "bench_train_score",
+            {"train_users": size.train_users, "score_users": size.users, "repeat": 2},
+            "",
+        ),
+        (
+            "airflow",
+            "bench_airflow",
+            {"profile": size.profile} if airflow else None,
+            "" if airflow else "the DAG's shop_profile parameter stops at medium",
+        ),
+        (
+            "recommendations",
+            "bench_recommendations",
+            {"size": size.name} if recommendations else None,
+            ""
+            if recommendations
+            else "tests/benchmarks/bench_recommendations.py does not exist yet",
+        ),
+    ]
+
+
+def run_stage(module: str, kwargs: dict, log_dir: Path) -> dict:
+    """Run one stage in a child process; its JSON result (ok, numbers or error, peak RSS)."""
+    out = log_dir / f"{module}.json"
+    log = log_dir / f"{module}.log"
+    cmd = [sys.executable, "-m", "tests.benchmarks.stage", module, json.dumps(kwargs), str(out)]
+    started = time.perf_counter()
+    try:
+        with log.open("w") as fh:
+            subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, timeout=STAGE_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        return {"ok": False, "error": f"timed out after {STAGE_TIMEOUT_S} s"}
+    if not out.exists():
+        tail = log.read_text(errors="replace")[-1500:]
+        return {"ok": False, "error": f"the stage process died:\n{tail}"}
+    result = json.loads(out.read_text())
+    result["wall_s"] = round(time.perf_counter() - started, 1)
+    if not result["ok"]:
+        result["log_tail"] = log.read_text(errors="replace")[-1500:]
+    return result
+
+
+def run_size(size: BenchSize, only: set[str] | None) -> dict:
+    entry = {
+        "size": size.as_dict(),
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "revision": git_revision(),
+        "stages": {},
+    }
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix=f"aimass-bench-{size.name}-") as tmp:
+        for stage, module, kwargs, note in stage_plan(size):
+            if only and stage not in only:
+                continue
+            if kwargs is None:
+                entry["stages"][stage] = {"ok": False, "skipped": note}
+                print(f"[{size.name}] {stage}: skipped ({note})", flush=True)
+                continue
+            print(f"[{size.name}] {stage} {kwargs} ...", flush=True)
+            result = run_stage(module, kwargs, Path(tmp))
+            entry["stages"][stage] = result
+            status = "ok" if result["ok"] else "FAILED: " + result["error"].splitlines()[0]
+            print(f"[{size.name}] {stage}: {result.get('wall_s', '?')} s, {status}", flush=True)
+    entry["total_s"] = round(time.perf_counter() - started, 1)
+    return entry
+
+
+# --- rendering ---------------------------------------------------------------------------
+
+
+def _n(value, digits: int = 0) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float) and digits:
+        return f"{value:,.{digits}f}"
+    return f"{round(value):,}"
+
+
+def _mb(value) -> str:
+    return (
+        "–" if value is None else f"{value / 1024:.1f} GiB" if value >= 1024 else f"{value:.0f} MB"
+    )
+
+
+def headline(stage: str, n: dict) -> dict:
+    """The figures of one stage that the report tables show (name -> value)."""
+    if stage == "simulator":
+        return {"simulator events/s": n["events_per_s"], "simulated events": n["events"]}
+    if stage == "ingest":
+        return {
+            "ingest loader rows/s": n["loader_rows_per_s"],
+            "ingest psql \\copy rows/s": n["psql_copy_rows_per_s"],
+            "ingest ratio loader/psql": n["ratio_loader_to_psql"],
+        }
+    if stage == "dbt":
+        return {
+            "dbt full refresh s": n["full_refresh_s"],
+            "dbt incremental day s": n["incremental_day_s"],
+            "dbt ratio incremental/full": n["ratio_incremental_to_full"],
+        }
+    if stage == "gx":
+        run = n["runs"][0]
+        return {
+            "gx gate s per checkpoint": run["gate_s"],
+            "gx rows validated/s": run["gate_rows_per_s"],
+        }
+    if stage == "train_score":
+        t, s = n["training"], n["scoring"]
+        return {
+            "train LightGBM s": t["lightgbm_fit_s"],
+            "train LightGBM AUC": t["lightgbm_auc"],
+            "train HistGBM s": t["hist_gbm_fit_s"],
+            "score users/s (incl. write)": s["users_per_s"],
+        }
+    if stage == "airflow":
+        d = n["daily_run"]
+        return {
+            "daily run wall s": d["wall_s"],
+            "daily run task sum s": d["task_sum_s"],
+            "daily run overhead ratio": d["overhead_ratio"],
+        }
+    return {k: v for k, v in n.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+
+
+def stage_rows(stage: str, n: dict) -> tuple[str, str, str]:
+    """(stage label, measured number, the reference it is compared with)."""
+    if stage == "simulator":
+        return (
+            f"simulator ({n['users']:,} users × {n['days']} days)",
+            f"{_n(n['events_per_s'])} events/s ({_n(n['events'])} events in {n['simulate_s']} s)",
+            "—",
+        )
+    if stage == "ingest":
+        return (
+            f"ingestion of one day of events ({_n(n['rows'])} rows, {n['file_mb']} MB CSV)",
+            f"{_n(n['loader_rows_per_s'])} rows/s ({n['loader_s']} s, best of {n['repeat']}); "
+            f"replacing the day {_n(n['loader_replace_day_rows_per_s'])} rows/s",
+            f"`psql \\copy` of the same file into the same table: "
+            f"{_n(n['psql_copy_rows_per_s'])} rows/s ({n['psql_copy_s']} s) — "
+            f"ratio **{n['ratio_loader_to_psql']:.2f}×**",
+        )
+    if stage == "dbt":
+        return (
+            f"dbt run ({_n(n['raw_rows'].get('events'))} events, {_n(n['feature_rows'])} "
+            "feature rows)",
+            f"full refresh {n['full_refresh_s']} s; one incremental day {n['incremental_day_s']} s",
+            f"ratio incremental/full **{n['ratio_incremental_to_full']:.2f}** "
+            f"({n['ratio_without_startup']:.2f} without dbt's {n['dbt_startup_s']} s start-up)",
+        )
+    if stage == "gx":
+        run = n["runs"][0]
+        return (
+            f"Great Expectations feature gate ({_n(run['rows_per_as_of_date'])} rows, "
+            f"{run['expectations']} expectations)",
+            f"{run['gate_s']} s per checkpoint, {_n(run['gate_rows_per_s'])} rows validated/s; "
+            f"3-expectation checkpoint {run['three_expectation_checkpoint_s']} s",
+            "—",
+        )
+    if stage == "train_score":
+        t = n["training"]
+        return (
+            f"training ({_n(t['train_rows'])} rows × {t['features']} features)",
+            f"LightGBM {t['lightgbm_fit_s']} s, AUC {t['lightgbm_auc']:.4f}",
+            f"HistGradientBoosting {t['hist_gbm_fit_s']} s, AUC {t['hist_gbm_auc']:.4f}: "
+            f"time ratio **{t['time_ratio_lightgbm_to_hist_gbm']:.2f}**, "
+            f"AUC difference **{t['auc_lightgbm_minus_hist_gbm']:+.4f}**",
+        )
+    if stage == "airflow":
+        d = n["daily_run"]
+        return (
+            f"whole daily run through Airflow ({n['day']}, {d['dags']} DAGs, {d['tasks']} tasks)",
+            f"{d['wall_s']} s wall",
+            f"sum of task durations {d['task_sum_s']} s — overhead ratio "
+            f"**{d['overhead_ratio']:.2f}**",
+        )
+    figures = ", ".join(f"{k} {v}" for k, v in headline(stage, n).items())
+    return stage, figures, "—"
+
+
+def scoring_row(n: dict) -> tuple[str, str, str]:
+    s = n["scoring"]
+    return (
+        f"scoring ({_n(s['score_users'])} users)",
+        f"{_n(s['users_per_s'])} users/s including the write to PostgreSQL "
+        f"({s['score_propensity_s']} s)",
+        "—",
+    )
+
+
+def render(report: dict) -> str:
+    m = report["machine"]
+    lines = [
+        "# AI Mass benchmark report",
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, PostgreSQL "
+        f"{m['postgres']}, Python {m['python']}, {m['os']}.",
+        "Written by `make bench` (`python -m tests.benchmarks.run_all`); each line is a measured "
+        "number next to the reference it is compared with, measured in the same run. Peak RSS is "
+        "the largest resident set of the stage's process or any process it waited for (dbt, "
+        "Airflow), not the PostgreSQL server's.",
+        "",
+    ]
+    sizes = [s for s in SIZES if s in report["sizes"]]
+    for name in sizes:
+        entry = report["sizes"][name]
+        size = entry["size"]
+        lines += [
+            f"## {name}: {size['users']:,} users × {size['days']} days",
+            "",
+            f"Measured {entry['measured_at']} at revision {entry['revision']} in "
+            f"{entry['total_s'] / 60:.1f} min.",
+            "",
+            "| stage | number | compared with, in the same run | peak RSS |",
+            "|---|---|---|---|",
+        ]
+        for stage, result in entry["stages"].items():
+            if not result["ok"]:
+                why = result.get("skipped") or "failed: " + result["error"].splitlines()[0]
+                lines.append(f"| {stage} | {'skipped' if 'skipped' in result else '–'} | {why} | |")
+                continue
+            n = result["numbers"]
+            rss = _mb(result.get("peak_rss_mb"))
+            label, number, reference = stage_rows(stage, n)
+            lines.append(f"| {label} | {number} | {reference} | {rss} |")
+            if stage == "train_score":
+                label, number, reference = scoring_row(n)
+                lines.append(f"| {label} | {number} | {reference} | (same process) |")
+        lines.append("")
+    lines += growth_table(report, sizes)
+    return "\n".join(lines) + "\n"
+
+
+def growth_table(report: dict, sizes: list[str]) -> list[str]:
+    figures: dict[str, dict[str, float]] = {}
+    for name in sizes:
+        for stage, result in report["sizes"][name]["stages"].items():
+            if result["ok"]:
+                for figure, value in headline(stage, result["numbers"]).items():
+                    figures.setdefault(figure, {})[name] = value
+                figures.setdefault(f"{stage} peak RSS MB", {})[name] = result.get("peak_rss_mb")
+    if len(sizes) < 2:
+        return []
+    header = " | ".join(sizes)
+    steps = list(zip(sizes, sizes[1:], strict=False))
+    lines = [
+        "## How each figure grows with size",
+        "",
+        f"| figure | {header} | " + " | ".join(f"{b}/{a}" for a, b in steps) + " |",
+        "|---|" + "---|" * (len(sizes) + len(steps)),
+    ]
+    users = {name: report["sizes"][name]["size"]["users"] for name in sizes}
+    lines.append(
+        "| users | "
+        + " | ".join(f"{users[s]:,}" for s in sizes)
+        + " | "
+        + " | ".join(f"{users[b] / users[a]:.1f}×" for a, b in steps)
+        + " |"
+    )
+    for figure, values in figures.items():
+        cells = [_fmt(values.get(s)) for s in sizes]
+        growth = [
+            f"{values[b] / values[a]:.2f}×" if values.get(a) and values.get(b) else "–"
+            for a, b in steps
+        ]
+        lines.append(f"| {figure} | " + " | ".join(cells + growth) + " |")
+    return lines + [""]
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float) and abs(value) < 10:
+        return f"{value:.3g}"
+    return f"{round(value):,}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", choices=list(SIZES), action="append", help="default: all")
+    parser.add_argument("--stage", action="append", help="only these stages (default: all)")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="output directory")
+    args = parser.parse_args(argv)
+    args.results.mkdir(parents=True, exist_ok=True)
+    path = args.results / "report.json"
+    report = json.loads(path.read_text()) if path.exists() else {"sizes": {}}
+    started = time.perf_counter()
+    for name in args.size or list(SIZES):
+        entry = run_size(SIZES[name], set(args.stage) if args.stage else None)
+        if args.stage and name in report["sizes"]:  # keep the stages not run this time
+            entry["stages"] = {**report["sizes"][name]["stages"], **entry["stages"]}
+        report["sizes"][name] = entry
+        report["machine"] = machine_info()
+        path.write_text(json.dumps(report, indent=2, default=str) + "\n")
+        (args.results / "report.md").write_text(render(report))
+    print(f"benchmarks done in {(time.perf_counter() - started) / 60:.1f} min: {path}")
+    print((args.results / "report.md").read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
