@@ -70,7 +70,7 @@ def load_unit(
     """
     started, started_at = time.monotonic(), datetime.now(UTC)
     batch_id = str(uuid.uuid4())
-    checksum = checksum or unit_checksum(payloads)
+    checksum = checksum or unit_checksum(payloads, pii_key)
     if day_column is None and not contract.is_snapshot:
         day_column = contract.partition
     late_days = contract.late_arrival_days if late_days is None else late_days
@@ -139,7 +139,7 @@ def load_history_unit(
     the partition column; snapshot sources: `incremental_column`); one transaction per day
     replaces that day. Days in `also_replace` without rows in the export are emptied."""
     started, started_at = time.monotonic(), datetime.now(UTC)
-    checksum = checksum or unit_checksum(payloads)
+    checksum = checksum or unit_checksum(payloads, pii_key)
     if day_column is None:
         day_column = contract.incremental_column if contract.is_snapshot else contract.partition
     if day_column is None:

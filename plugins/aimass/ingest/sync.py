@@ -82,7 +82,7 @@ def sync_source(
             continue
         started = time.monotonic()
         payloads = read_payloads(files, contract.format)
-        checksum = unit_checksum(payloads)
+        checksum = unit_checksum(payloads, pii_key)
         if not force and loaded.get((day, str(path))) == checksum:
             results.append(
                 LoadResult(
@@ -163,7 +163,7 @@ def load_history(
     if not files:
         return []
     payloads = read_payloads(files, contract.format)
-    checksum = unit_checksum(payloads)
+    checksum = unit_checksum(payloads, pii_key)
     if not force and _last_history_checksum(conn, contract.name, str(folder)) == checksum:
         return [
             LoadResult(
