@@ -25,6 +25,7 @@ DEMO_CHAIN = (
     "aimass_ingest",
     "aimass_marts",
     "aimass_propensity",
+    "aimass_recommendations",
 )
 MART_TABLES_SQL = """
 select table_schema, table_name
