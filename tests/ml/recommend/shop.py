@@ -145,12 +145,18 @@ def simulated_marts(profile: str = "tiny", until: date | None = None) -> ShopMar
     return shop_marts(simulate_shop(load_shop_config(profile), until=until))
 
 
-def copy_frame(cur, table: str, frame: pd.DataFrame) -> None:
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, header=False, na_rep="\\N")
-    buffer.seek(0)
+def copy_frame(cur, table: str, frame: pd.DataFrame, chunk_rows: int = 500_000) -> None:
+    """COPY a frame in chunks (large shops stay within memory)."""
     columns = ", ".join(frame.columns)
-    cur.copy_expert(f"copy {table} ({columns}) from stdin with (format csv, null '\\N')", buffer)
+    for start in range(0, len(frame), chunk_rows):
+        buffer = io.StringIO()
+        frame.iloc[start : start + chunk_rows].to_csv(
+            buffer, index=False, header=False, na_rep="\\N"
+        )
+        buffer.seek(0)
+        cur.copy_expert(
+            f"copy {table} ({columns}) from stdin with (format csv, null '\\N')", buffer
+        )
 
 
 def load_shop_marts(conn, marts: ShopMarts, *, with_truth: bool = True) -> None:
