@@ -21,8 +21,10 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import psycopg2
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 from psycopg2.extensions import parse_dsn
 
 from aimass.contracts import load_contracts
@@ -35,30 +37,37 @@ DAY = date(2024, 3, 2)
 PII_KEY = b"benchmark-pii-key-0123456789"
 
 
-def synthetic_events(rows: int, seed: int = 7) -> pd.DataFrame:
+def _prefixed(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
+    """Strings like `prefix` + zero-padded number, built without a Python loop."""
+    digits = pc.utf8_lpad(pa.array(numbers).cast(pa.string()), width, "0")
+    return pc.binary_join_element_wise(prefix, digits, "")
+
+
+def synthetic_events(rows: int, seed: int = 7) -> pa.Table:
     """One day of plausible events (string columns as a CSV export would carry them)."""
     rng = np.random.default_rng(seed)
     seconds = np.sort(rng.integers(0, 86_400_000_000, rows))
-    stamps = pd.Timestamp(DAY, tz="UTC") + pd.to_timedelta(seconds, unit="us")
+    day_start = np.datetime64(DAY.isoformat(), "us").astype(np.int64)
+    stamps = pa.array(day_start + seconds, pa.timestamp("us", tz="UTC"))
     users = rng.integers(0, rows // 20 + 1, rows)
     kinds = np.array(["view", "search", "add_to_cart", "purchase", "click"])
     event_type = kinds[rng.integers(0, len(kinds), rows)]
     items = rng.integers(0, 50_000, rows)
-    has_item = event_type != "search"
-    queries = np.array(["red shoes", "phone case, clear", "usb-c cable", 'tv 55"', "lamp"])
-    return pd.DataFrame(
+    no_item = pa.array(event_type == "search")
+    queries = pa.array(["red shoes", "phone case, clear", "usb-c cable", 'tv 55"', "lamp"])
+    null = pa.scalar(None, pa.string())
+    hours = pc.cast(pa.array(seconds // 3_600_000_000), pa.string())
+    return pa.table(
         {
-            "event_id": [f"ev-{i:08d}" for i in range(rows)],
+            "event_id": _prefixed("ev-", np.arange(rows), 8),
             "event_ts": stamps,
-            "user_id": [f"u{u:07d}" for u in users],
-            "event_type": event_type,
-            "item_id": np.where(has_item, [f"i{i:06d}" for i in items], None),
-            "merchant_id": np.where(has_item, [f"m{i % 997:04d}" for i in items], None),
-            "search_query": np.where(~has_item, queries[items % len(queries)], None),
-            "device_id": [f"dev-{u % 40_000:06d}" for u in users],
-            "session_id": [
-                f"s{u:07d}-{h}" for u, h in zip(users, seconds // 3_600_000_000, strict=True)
-            ],
+            "user_id": _prefixed("u", users, 7),
+            "event_type": pa.array(event_type),
+            "item_id": pc.if_else(no_item, null, _prefixed("i", items, 6)),
+            "merchant_id": pc.if_else(no_item, null, _prefixed("m", items % 997, 4)),
+            "search_query": pc.if_else(no_item, pc.take(queries, items % 5), null),
+            "device_id": _prefixed("dev-", users % 40_000, 6),
+            "session_id": pc.binary_join_element_wise(_prefixed("s", users, 7), hours, "-"),
         }
     )
 
@@ -138,7 +147,7 @@ def run(rows: int = 1_000_000, repeat: int = 3) -> dict:
         csv_path = landing / "events" / DAY.isoformat() / "part-0000.csv"
         csv_path.parent.mkdir(parents=True)
         started = time.perf_counter()
-        synthetic_events(rows).to_csv(csv_path, index=False)
+        pa_csv.write_csv(synthetic_events(rows), csv_path)
         generate_s = time.perf_counter() - started
         conn = psycopg2.connect(url)
         ensure_layout(conn)
