@@ -105,6 +105,33 @@ def campaign_targets(conn) -> list[dict] | None:
     )
 
 
+def recommendations(conn) -> list[dict] | None:
+    """Latest lists: score date, users with a list, catalogue coverage, and the recommender
+    champion's NDCG@10 next to the popularity baselines on its test window."""
+    rows = _rows(
+        conn,
+        """
+        with champion as (
+            select metrics from ml.model_registry
+            where model_name = 'recommender' and status = 'champion'
+        )
+        select
+            max(r.score_date) as score_date,
+            count(distinct r.user_id) as users,
+            count(distinct r.item_id)::float
+                / nullif((select count(*) from marts.dim_items where is_available), 0)
+                as coverage,
+            (select (metrics->>'ndcg@10')::float from champion) as model_ndcg,
+            (select (metrics->'baselines'->'popularity'->>'ndcg@10')::float from champion)
+                as popularity_ndcg,
+            (select (metrics->'baselines'->'category_popularity'->>'ndcg@10')::float
+             from champion) as category_popularity_ndcg
+        from marts.recommendations_latest as r
+        """,
+    )
+    return rows if rows and rows[0]["users"] else None
+
+
 def overview(conn) -> dict[str, Any]:
     return {
         "models": model_registry(conn),
@@ -112,4 +139,5 @@ def overview(conn) -> dict[str, Any]:
         "scores": score_distribution(conn),
         "segments": segment_sizes(conn),
         "campaigns": campaign_targets(conn),
+        "recommendations": recommendations(conn),
     }
