@@ -139,6 +139,7 @@ def train_and_register(
         features={"items": len(model.item_ids), "algorithm": model.algorithm},
         metrics={
             **{k: metrics["model"].get(k) for k in HEADLINE},
+            "ndcg_at_10": metrics["model"].get("ndcg@10"),
             "primary_metric": cfg.evaluation.primary_metric,
             **metrics,
         },
