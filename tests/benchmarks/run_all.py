@@ -53,7 +53,7 @@ def stage_plan(size: BenchSize) -> list[tuple[str, str, dict | None, str]]:
         (
             "recommendations",
             "bench_recommendations",
-            {"size": size.name} if recommendations else None,
+            {"size": size.profile} if recommendations else None,
             ""
             if recommendations
             else "tests/benchmarks/bench_recommendations.py does not exist yet",
@@ -193,6 +193,11 @@ def headline(stage: str, n: dict) -> dict:
             "daily run task sum s": d["task_sum_s"],
             "daily run overhead ratio": d["overhead_ratio"],
         }
+    if stage == "recommendations":
+        return {
+            "recommender training s": n["train_seconds"],
+            "recommendations users/s": n["users_per_second"],
+        }
     return {k: v for k, v in n.items() if isinstance(v, int | float) and not isinstance(v, bool)}
 
 
@@ -247,6 +252,13 @@ def stage_rows(stage: str, n: dict) -> tuple[str, str, str]:
             f"sum of task durations {d['task_sum_s']} s — overhead ratio "
             f"**{d['overhead_ratio']:.2f}**",
         )
+    if stage == "recommendations":
+        return (
+            f"recommendations ({_n(n['users'])} users, {_n(n['items'])} items)",
+            f"training {n['train_seconds']} s; {_n(n['users_per_second'])} users/s, "
+            f"{_n(n['recommendations_per_second'])} recommendations/s written",
+            "—",
+        )
     figures = ", ".join(f"{k} {v}" for k, v in headline(stage, n).items())
     return stage, figures, "—"
 
@@ -271,7 +283,9 @@ def render(report: dict) -> str:
         "Written by `make bench` (`python -m tests.benchmarks.run_all`); each line is a measured "
         "number next to the reference it is compared with, measured in the same run. Peak RSS is "
         "the largest resident set of the stage's process or any process it waited for (dbt, "
-        "Airflow), not the PostgreSQL server's.",
+        "Airflow), not the PostgreSQL server's. Stages run with a bytecode cache warmed once "
+        "up front, as an installed platform has; the 1-minute load average before → after "
+        f"each stage shows how busy the {m['cores']}-core machine was.",
         "",
     ]
     sizes = [s for s in SIZES if s in report["sizes"]]
@@ -295,6 +309,9 @@ def render(report: dict) -> str:
             n = result["numbers"]
             rss = _mb(result.get("peak_rss_mb"))
             label, number, reference = stage_rows(stage, n)
+            load = result.get("load_average")
+            if load:
+                reference += f" <br>load avg {load[0]}→{load[1]}"
             lines.append(f"| {label} | {number} | {reference} | {rss} |")
             if stage == "train_score":
                 label, number, reference = scoring_row(n)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import sys
 import time
 import traceback
@@ -19,7 +20,7 @@ from tests.benchmarks.common import peak_rss_mb
 
 def main(argv: list[str]) -> int:
     module_name, kwargs_json, out_path = argv
-    started = time.perf_counter()
+    started, load_before = time.perf_counter(), os.getloadavg()[0]
     try:
         module = importlib.import_module(f"tests.benchmarks.{module_name}")
         result = {"ok": True, "numbers": module.run(**json.loads(kwargs_json))}
@@ -28,6 +29,9 @@ def main(argv: list[str]) -> int:
         result = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:2000]}
     result["stage_s"] = round(time.perf_counter() - started, 1)
     result["peak_rss_mb"] = peak_rss_mb()
+    # the machine's 1-minute load average before and after: other work on the machine
+    # slows every number down, and this shows how busy it was
+    result["load_average"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
     with open(out_path, "w", encoding="utf-8") as fh:
         json.dump(result, fh, indent=2, default=str)
     return 0 if result["ok"] else 1
