@@ -1,5 +1,6 @@
 """`python -m ml train|score|promote|rollback|report ...` — the propensity model from a shell;
-`recommend-train|recommend|recommend-report` — the recommender (see `ml.recommend.cli`).
+`recommend-train|recommend|recommend-report` — the recommender (see `ml.recommend.cli`);
+`coupon-train|coupon-plan|coupon-report` — the coupon uplift model (see `ml.uplift.cli`).
 
 Every command prints a JSON summary on stdout; errors go to stderr with exit code 1.
 """
@@ -19,6 +20,7 @@ from ml.config import load_config
 from ml.features import FeatureMismatchError
 from ml.recommend import cli as recommend_cli
 from ml.report import build_report, write_report
+from ml.uplift.cli import add_coupon_commands, run_coupon_command
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,12 +57,15 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--out", help="also write the HTML to this file")
     commands.add_parser("list", help="list registered versions")
     recommend_cli.add_commands(commands)
+    add_coupon_commands(commands)
     return parser
 
 
 def run(args: argparse.Namespace) -> dict | list:
     if not args.database_url:
         raise ValueError("No database: pass --database-url or set AIMASS_WAREHOUSE_URL.")
+    if args.command.startswith("coupon-"):
+        return run_coupon_command(args)
     config = load_config(args.config)
     name = config.model_name
     conn = psycopg2.connect(args.database_url)
