@@ -207,25 +207,47 @@ def oracle_effects(conn, frame: pd.DataFrame, values: tuple[float, ...]) -> Effe
     return Effects(values, p0, p1, p1 - p0[:, None])
 
 
+def true_qini(score: np.ndarray, true_uplift: np.ndarray, user_ids: np.ndarray) -> float:
+    """Qini of a ranking measured on the simulator's true effects instead of noisy outcomes:
+    the area between its curve of cumulative true uplift and random targeting's, as a share
+    of the oracle ranking's (1 = the oracle, 0 = random)."""
+    true_uplift = np.asarray(true_uplift, dtype="float64")
+
+    def area(ranking: np.ndarray) -> float:
+        order = np.lexsort((user_ids, -np.asarray(ranking, dtype="float64")))
+        return float(np.cumsum(true_uplift[order]).sum())
+
+    n = len(true_uplift)
+    random_area = true_uplift.sum() * (n + 1) / 2
+    best = area(true_uplift) - random_area
+    return (area(score) - random_area) / best if best > 0 else float("nan")
+
+
 def evaluate_scores(
-    frame: pd.DataFrame, scores: dict[str, np.ndarray | None], config: UpliftConfig
+    frame: pd.DataFrame,
+    scores: dict[str, np.ndarray | None],
+    config: UpliftConfig,
+    oracle: Effects | None = None,
 ) -> dict[str, dict | None]:
-    """Uplift metrics of each score (higher = target first) on one randomized window."""
+    """Uplift metrics of each score (higher = target first) on one randomized window; with
+    the oracle also `qini_true`, the Qini on the true effects as a share of the oracle's."""
     y = frame[CONVERTED].to_numpy()
     t = frame[TREATMENT].to_numpy()
+    users = frame["user_id"].to_numpy().astype(str)
     out: dict[str, dict | None] = {}
     for name, score in scores.items():
-        out[name] = (
-            None
-            if score is None
-            else uplift_metrics(
-                y,
-                score,
-                t,
-                k_values=config.evaluation.uplift_at_k,
-                curve_points=config.evaluation.curve_points,
-            )
+        if score is None:
+            out[name] = None
+            continue
+        out[name] = uplift_metrics(
+            y,
+            score,
+            t,
+            k_values=config.evaluation.uplift_at_k,
+            curve_points=config.evaluation.curve_points,
         )
+        if oracle is not None:
+            out[name]["qini_true"] = true_qini(score, oracle.mean_uplift(), users)
     return out
 
 

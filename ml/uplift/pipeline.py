@@ -48,7 +48,7 @@ from ml.uplift.policy import CampaignRequest, plan_targets, validate_request
 from ml.uplift.report import build_uplift_report
 from ml.uplift.targets import campaign_id_for, export_csv, write_targets
 
-SUMMARY_METRICS = ("qini", "auuc", "uplift_at_10", "uplift_at_30", "ate", "rows")
+SUMMARY_METRICS = ("qini", "qini_true", "auuc", "uplift_at_10", "uplift_at_30", "ate", "rows")
 
 
 def _scalars(metrics: dict | None) -> dict | None:
@@ -132,10 +132,10 @@ def train_and_register_uplift(
     oracle = oracle_effects(conn, test, values)
     conn.commit()
     learner_scores = {k: m.effects(test).mean_uplift() for k, m in candidates.models.items()}
-    baselines = evaluate_scores(test, baseline_scores(test, candidates, oracle, cfg), cfg)
-    learners = evaluate_scores(test, learner_scores, cfg)
-    model_metrics = learners[chosen]
     base_scores = baseline_scores(test, candidates, oracle, cfg)
+    baselines = evaluate_scores(test, base_scores, cfg, oracle)
+    learners = evaluate_scores(test, learner_scores, cfg, oracle)
+    model_metrics = learners[chosen]
     policies = policy_values(test, model, effects, base_scores, oracle, cfg)
     by_value = per_value_qini(test, effects, oracle, cfg)
     champion = _champion_on(conn, test, values, cfg)
@@ -163,6 +163,7 @@ def train_and_register_uplift(
         "qini": model_metrics["qini"],
         "auuc": model_metrics["auuc"],
         "qini_vs_oracle": qini_vs_oracle,
+        "qini_true": model_metrics.get("qini_true"),
         "learner": chosen,
         "model": model_metrics,
         "learners": {k: {**learners[k], "validation_qini": validation_qini[k]} for k in learners},

@@ -21,6 +21,7 @@ LABELS = {
 }
 METRIC_ROWS = (
     ("qini", "Qini coefficient", "{:.4f}"),
+    ("qini_true", "Qini on the true effects (oracle = 1)", "{:.3f}"),
     ("auuc", "AUUC", "{:.4f}"),
     ("uplift_at_10", "Uplift, top 10%", "{:+.2%}"),
     ("uplift_at_30", "Uplift, top 30%", "{:+.2%}"),
