@@ -25,3 +25,8 @@ class SourceUnavailableError(IngestError):
 
 class ConnectionStateError(IngestError):
     """The warehouse connection handed to the loader is not in a usable state."""
+
+
+class WarehouseConnectionLostError(IngestError):
+    """The warehouse connection broke during a load (server restart, network); nothing of the
+    unit was committed, so a retry loads it again."""

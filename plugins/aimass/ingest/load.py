@@ -22,7 +22,7 @@ from psycopg2 import sql
 from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 
 from aimass.contracts import LOAD_COLUMNS, SourceContract
-from aimass.ingest.errors import IngestError, TooManyBadRowsError
+from aimass.ingest.errors import IngestError, TooManyBadRowsError, WarehouseConnectionLostError
 from aimass.ingest.parse import parse_payload
 from aimass.ingest.payload import Payload, unit_checksum
 from aimass.ingest.pgbinary import encode_rows
@@ -121,6 +121,7 @@ def load_unit(
             record_failure(
                 conn, contract, ds, unit_uri, batch_id, checksum, started, started_at, exc
             )
+        raise_if_connection_lost(conn, contract, ds, exc)
         raise
 
 
@@ -224,9 +225,22 @@ def load_history_unit(
                     day_started_at,
                     exc,
                 )
+            raise_if_connection_lost(conn, contract, day, exc)
             raise
     replace_undated_rejects(conn, contract, [p.uri for p in payloads], by_day.get(None, []))
     return results
+
+
+def raise_if_connection_lost(conn, contract: SourceContract, ds, exc: BaseException) -> None:
+    """Turn the error of a load whose warehouse connection broke into one clear error."""
+    if not conn.closed or not isinstance(exc, Exception):
+        return
+    first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    raise WarehouseConnectionLostError(
+        f"{contract.name} {ds}: the connection to the warehouse was lost during the load "
+        f"({type(exc).__name__}: {first_line}). Nothing of this unit was committed; retry the "
+        "task (or re-run the day) once PostgreSQL answers again."
+    ) from exc
 
 
 def raw_columns(contract: SourceContract) -> list[str]:
