@@ -1,8 +1,11 @@
-"""A DAG run through the CeleryExecutor on a real `airflow celery worker`.
+"""The real pipeline through the CeleryExecutor on a real `airflow celery worker`.
 
-Redis on 127.0.0.1:6379 is the broker; a fresh PostgreSQL database holds the Airflow metadata
-and Celery's results; an api-server serves the Execution API the worker reports to. The DAG's
-tasks go to a queue of this test's own, so no other worker on this machine can take them.
+`aimass_ingest` (tiny simulated shop, one day) and then `aimass_marts` for the same day run
+with `airflow dags test --use-executor`: every task is sent through Redis to the worker, which
+runs it and reports to the api-server's Execution API. Redis on 127.0.0.1:6379 is the broker
+(the test is skipped when none answers), in a database index of its own that it checks is empty
+first, so no other worker on this machine can take its tasks; a fresh platform holds the
+warehouse, the Airflow metadata and Celery's results. Budget: about 3 minutes.
 """
 
 from __future__ import annotations
@@ -13,10 +16,8 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
-import uuid
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -31,18 +32,14 @@ from aimass.orchestration.celery_settings import (
     check_broker,
     check_celery_executor,
 )
-from aimass.setup.runtime_env import airflow_settings
-from aimass.testing import temporary_database
+from tests.conftest import platform
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
-DAG_FOLDER = Path(__file__).resolve().parent / "dags"
-DAG_ID = "aimass_celery_smoke"
-TASK_IDS = {"worker_name", "echo_worker_name"}
-DAY = "2026-08-09"
+DAY = "2026-08-09"  # the tiny shop's last day
+CHAIN = (("aimass_ingest", '{"shop_profile": "tiny"}'), ("aimass_marts", None))
 START_TIMEOUT_S = 120
 RUN_TIMEOUT_S = 300
-
+CLAIM_KEY = "aimass:celery-test:claimed"
 
 pytestmark = pytest.mark.slow
 
@@ -87,16 +84,6 @@ def _wait_for(ready, proc: subprocess.Popen, log: Path, what: str) -> None:
     raise AssertionError(f"{what} not ready after {START_TIMEOUT_S} s:\n{_tail(log)}")
 
 
-def _forget_queue(broker_url: str, queue: str) -> None:
-    """Remove this test's queue and its routing keys from the broker (nothing else)."""
-    client = redis.Redis.from_url(broker_url)
-    try:
-        for key in client.scan_iter(match=f"*{queue}*"):
-            client.delete(key)
-    finally:
-        client.close()
-
-
 def _api_healthy(port: int) -> bool:
     try:
         url = f"http://127.0.0.1:{port}/api/v2/monitor/health"
@@ -106,6 +93,27 @@ def _api_healthy(port: int) -> bool:
         return False
 
 
+def _claim_private_db(base_url: str) -> str:
+    """A broker URL on an empty Redis database index, claimed for this test (10 min)."""
+    for index in range(15, 0, -1):
+        client = redis.Redis.from_url(base_url, db=index)
+        try:
+            if client.dbsize() == 0 and client.set(CLAIM_KEY, os.getpid(), nx=True, ex=600):
+                return f"{base_url.rsplit('/', 1)[0]}/{index}"
+        finally:
+            client.close()
+    pytest.skip(f"no empty Redis database index at {base_url} to keep this test's queue apart")
+
+
+def _release_db(broker_url: str) -> None:
+    """Empty the database index this test claimed (it was empty before)."""
+    client = redis.Redis.from_url(broker_url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+
+
 @pytest.fixture(scope="module")
 def broker():
     try:
@@ -113,43 +121,36 @@ def broker():
     except BrokerUnavailable as exc:
         pytest.skip(f"CeleryExecutor test needs Redis: {exc}")
     check_celery_executor()
-    return DEFAULT_BROKER_URL
+    url = _claim_private_db(DEFAULT_BROKER_URL)
+    try:
+        yield url
+    finally:
+        _release_db(url)
 
 
 @pytest.fixture(scope="module")
 def celery_platform(broker):
-    """Metadata database, api-server and one Celery worker on a private queue."""
-    with (
-        temporary_database("aimass_celery_af") as metadata_dsn,
-        tempfile.TemporaryDirectory(prefix="aimass-celery-") as home,
-    ):
-        queue = f"aimass_test_{uuid.uuid4().hex[:10]}"
+    """A platform whose tasks run on one Celery worker, with the api-server it reports to."""
+    with platform(prefix="aimass_celery") as base:
         port = _free_port()
+        metadata_url = base["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+        metadata_dsn = metadata_url.replace("postgresql+psycopg2://", "postgresql://")
         env = {
-            **os.environ,
-            **airflow_settings(home=Path(home), repo_root=REPO_ROOT, metadata_dsn=metadata_dsn),
+            **base,
             **celery_settings(
                 metadata_dsn=metadata_dsn,
                 broker_url=broker,
                 worker_concurrency=2,
                 api_server_url=f"http://127.0.0.1:{port}",
             ),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(DAG_FOLDER),
             "AIRFLOW__API__PORT": str(port),
             "AIRFLOW__API__SECRET_KEY": secrets.token_hex(16),
             "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
-            "AIMASS_CELERY_SMOKE_QUEUE": queue,
         }
-        env.pop("AIMASS_CELERY_WORKER_NAME", None)
-        t0 = time.monotonic()
-        migrate = subprocess.run(
-            [AIRFLOW, "db", "migrate"], env=env, capture_output=True, text=True
-        )
-        assert migrate.returncode == 0, migrate.stdout[-3000:] + migrate.stderr[-3000:]
-
-        worker_name = f"worker-{queue}"
-        api_log, worker_log = Path(home) / "api-server.log", Path(home) / "worker.log"
+        home = Path(env["AIMASS_HOME"])
+        api_log, worker_log = home / "api-server.log", home / "worker.log"
         procs: list[subprocess.Popen] = []
+        t0 = time.monotonic()
         try:
             # both start at once; the worker needs the api-server only once tasks arrive
             api = _start([AIRFLOW, "api-server", "--port", str(port)], env, api_log)
@@ -160,110 +161,102 @@ def celery_platform(broker):
                     "celery",
                     "worker",
                     "--queues",
-                    queue,
+                    "default",
                     "--concurrency",
                     "2",
-                    "--celery-hostname",
-                    f"{worker_name}@%h",
                     "--skip-serve-logs",
                     "--without-mingle",
                     "--without-gossip",
                 ],
-                {**env, "AIMASS_CELERY_WORKER_NAME": worker_name},
+                env,
                 worker_log,
             )
             procs.append(worker)
             _wait_for(lambda: _api_healthy(port), api, api_log, "api-server")
             _wait_for(lambda: " ready." in _tail(worker_log), worker, worker_log, "celery worker")
-            print(f"migrated, api-server and worker ready: {time.monotonic() - t0:.1f} s")
+            print(f"api-server and worker ready: {time.monotonic() - t0:.1f} s")
             yield SimpleNamespace(
-                env=env,
-                metadata_dsn=metadata_dsn,
-                queue=queue,
-                worker_name=worker_name,
-                worker=worker,
-                worker_log=worker_log,
-                api_log=api_log,
+                env=env, metadata_dsn=metadata_dsn, worker_log=worker_log, api_log=api_log
             )
         finally:
-            t1 = time.monotonic()
             for proc in reversed(procs):
                 _stop(proc)
-            print(f"worker and api-server stopped in {time.monotonic() - t1:.1f} s")
-            _forget_queue(broker, queue)
 
 
 @pytest.fixture(scope="module")
-def dag_run(celery_platform):
-    """`airflow dags test --use-executor`: the run's tasks go through the CeleryExecutor."""
+def chain_run(celery_platform):
+    """`airflow dags test --use-executor` of each DAG of the chain for DAY, in asset order."""
     p = celery_platform
-    started = time.monotonic()
-    try:
-        proc = subprocess.run(
-            [AIRFLOW, "dags", "test", DAG_ID, DAY, "--use-executor"],
-            env=p.env,
-            capture_output=True,
-            text=True,
-            timeout=RUN_TIMEOUT_S,
+    seconds = {}
+    for dag_id, conf in CHAIN:
+        cmd = [AIRFLOW, "dags", "test", dag_id, DAY, "--use-executor"]
+        cmd += ["--conf", conf] if conf else []
+        started = time.monotonic()
+        try:
+            proc = subprocess.run(
+                cmd, env=p.env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S
+            )
+        except subprocess.TimeoutExpired as exc:
+            output = (exc.stdout or b"") + (exc.stderr or b"")
+            raise AssertionError(
+                f"{dag_id} did not finish in {RUN_TIMEOUT_S} s:\n"
+                f"{output.decode(errors='replace')[-3000:]}\n--- worker ---\n{_tail(p.worker_log)}"
+            ) from exc
+        assert proc.returncode == 0, (
+            f"{dag_id}:\n{(proc.stdout + proc.stderr)[-4000:]}\n--- worker ---\n"
+            + _tail(p.worker_log)
         )
-    except subprocess.TimeoutExpired as exc:
-        output = (exc.stdout or b"") + (exc.stderr or b"")
-        raise AssertionError(
-            f"the DAG run did not finish in {RUN_TIMEOUT_S} s:\n"
-            f"{output.decode(errors='replace')[-3000:]}\n--- worker log ---\n{_tail(p.worker_log)}"
-        ) from exc
-    elapsed = time.monotonic() - started
-    assert proc.returncode == 0, (
-        (proc.stdout + proc.stderr)[-4000:] + "\n--- worker log ---\n" + _tail(p.worker_log)
-    )
-    print(f"DAG run through the CeleryExecutor: {elapsed:.1f} s")
-    return proc
+        seconds[dag_id] = round(time.monotonic() - started, 1)
+    print(f"DAG runs through the CeleryExecutor: {seconds}")
+    return seconds
 
 
-def _fetch(dsn: str, query: str, params: tuple) -> list[tuple]:
+def _fetch(dsn: str, query: str, params: tuple = ()) -> list[tuple]:
     with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
         cur.execute(query, params)
         return cur.fetchall()
 
 
-def test_every_task_succeeded_on_the_worker_queue(celery_platform, dag_run):
+def test_every_task_of_the_chain_succeeded_on_a_celery_worker(celery_platform, chain_run):
     rows = _fetch(
         celery_platform.metadata_dsn,
-        "select task_id, state, queue, hostname from task_instance where dag_id = %s",
-        (DAG_ID,),
+        "select dag_id, task_id, state, hostname, queue from task_instance",
     )
-    assert {r[0] for r in rows} == TASK_IDS
-    for task_id, state, queue, hostname in rows:
-        assert state == "success", f"{task_id}: {state}"
-        assert queue == celery_platform.queue, f"{task_id} went to queue {queue!r}"
-        assert hostname, f"{task_id}: no hostname recorded"
-
-
-def test_tasks_ran_inside_the_worker_process(celery_platform, dag_run):
-    # only the worker's environment carries AIMASS_CELERY_WORKER_NAME; the `dags test` process
-    # that queued the tasks does not, so these values prove where the task code executed
-    assert "AIMASS_CELERY_WORKER_NAME" not in celery_platform.env
-    rows = _fetch(
-        celery_platform.metadata_dsn,
-        "select task_id, value from xcom where dag_id = %s and key = 'return_value'",
-        (DAG_ID,),
-    )
-    assert dict(rows) == {task_id: celery_platform.worker_name for task_id in TASK_IDS}
+    by_dag = {dag_id for dag_id, *_ in rows}
+    assert by_dag == {dag_id for dag_id, _ in CHAIN}
+    assert sum(1 for r in rows if r[1].startswith("ingest_")) >= 14
+    for dag_id, task_id, state, hostname, queue in rows:
+        assert state == "success", f"{dag_id}.{task_id}: {state}"
+        assert hostname, f"{dag_id}.{task_id}: no worker hostname recorded"
+        assert queue == "default", f"{dag_id}.{task_id}: queue {queue!r}"
     log = celery_platform.worker_log.read_text(errors="replace")
-    for task_id in TASK_IDS:
-        assert f"task_id='{task_id}'" in log, f"{task_id} not in the worker log"
+    for dag_id, task_id, *_ in rows:
+        assert f"task_id='{task_id}'" in log, f"{dag_id}.{task_id} not in the worker log"
 
 
-def test_celery_recorded_each_task_in_the_result_backend(celery_platform, dag_run):
+def test_celery_recorded_each_task_in_the_result_backend(celery_platform, chain_run):
+    tasks = _fetch(celery_platform.metadata_dsn, "select count(*) from task_instance")[0][0]
     # the run ends when the last task reports success; its Celery job finishes moments later
     deadline = time.monotonic() + 30
     while True:
-        rows = _fetch(
-            celery_platform.metadata_dsn,
-            "select status, count(*) from celery_taskmeta group by status",
-            (),
+        rows = dict(
+            _fetch(
+                celery_platform.metadata_dsn,
+                "select status, count(*) from celery_taskmeta group by status",
+            )
         )
-        if dict(rows) == {"SUCCESS": len(TASK_IDS)} or time.monotonic() > deadline:
+        if rows == {"SUCCESS": tasks} or time.monotonic() > deadline:
             break
         time.sleep(0.5)
-    assert dict(rows) == {"SUCCESS": len(TASK_IDS)}
+    assert rows == {"SUCCESS": tasks}
+
+
+def test_the_worker_built_the_raw_tables_and_the_feature_mart(celery_platform, chain_run):
+    dsn = celery_platform.env["AIMASS_WAREHOUSE_URL"]
+    assert _fetch(dsn, "select count(*) from raw.orders")[0][0] > 0
+    features = _fetch(
+        dsn,
+        "select count(*) from marts.fct_user_features_daily where as_of_date = date %s + 1",
+        (DAY,),
+    )[0][0]
+    assert features > 0

@@ -1,7 +1,9 @@
-"""The daily pipeline, run through Airflow on the demo simulated shop, end to end."""
+"""The pipeline's DAG chain (aimass_ingest → aimass_marts → aimass_propensity), run through
+Airflow on the demo simulated shop for one day, end to end."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pytest
 
 DAY = "2026-09-28"  # the demo shop's last day: 90 days of history
 CONF = '{"shop_profile": "demo"}'
+CHAIN = ("aimass_ingest", "aimass_marts", "aimass_propensity")
 
 pytestmark = pytest.mark.slow
 
@@ -30,11 +33,47 @@ def _counts(dsn: str) -> dict[str, int]:
         return out
 
 
+def _run_chain(env, run_dag) -> None:
+    """Each DAG of the chain for DAY, in asset order (what the scheduler would start)."""
+    for dag_id in CHAIN:
+        proc = run_dag(env, dag_id, DAY, CONF if dag_id == "aimass_ingest" else None)
+        assert proc.returncode == 0, f"{dag_id}:\n" + (proc.stdout + proc.stderr)[-6000:]
+
+
+def _asset_events(env: dict) -> dict[str, list]:
+    """asset name -> the `extra` of each of its events, oldest first (Airflow metadata DB)."""
+    dsn = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].replace("postgresql+psycopg2", "postgresql")
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute(
+            "select a.name, e.extra from asset_event as e join asset as a on a.id = e.asset_id "
+            "order by e.id"
+        )
+        events: dict[str, list] = {}
+        for name, extra in cur.fetchall():
+            events.setdefault(name, []).append(
+                extra if isinstance(extra, dict) else json.loads(extra)
+            )
+        return events
+
+
 @pytest.fixture(scope="module")
 def first_run(platform_env, run_dag):
-    proc = run_dag(platform_env, "aimass_daily", DAY, CONF)
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-6000:]
+    _run_chain(platform_env, run_dag)
     return _counts(platform_env["AIMASS_WAREHOUSE_URL"])
+
+
+def test_each_dag_stamps_the_day_on_the_assets_it_updates(first_run, platform_env):
+    events = _asset_events(platform_env)
+    for name in (
+        "raw.orders",
+        "raw._load_log",
+        "marts.fct_user_features_daily",
+        "marts.fct_coupon_training_set",
+        "ml.model_registry",
+        "ml.propensity_scores",
+    ):
+        assert events.get(name), f"no asset event for {name}"
+        assert events[name][-1] == {"ds": DAY}, name
 
 
 def test_pipeline_writes_scores_for_every_active_user(first_run, platform_env):
@@ -59,8 +98,7 @@ def test_pipeline_writes_scores_for_every_active_user(first_run, platform_env):
 
 
 def test_second_run_of_the_same_day_leaves_no_duplicates(first_run, platform_env, run_dag):
-    proc = run_dag(platform_env, "aimass_daily", DAY, CONF)
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-6000:]
+    _run_chain(platform_env, run_dag)
     again = _counts(platform_env["AIMASS_WAREHOUSE_URL"])
     assert again == first_run
 
@@ -117,11 +155,14 @@ def test_bad_data_fails_the_gate_and_keeps_the_published_scores(first_run, platf
             """,
             (DAY,),
         )
+    load_log_events = len(_asset_events(platform_env)["raw._load_log"])
     try:
-        proc = run_dag(platform_env, "aimass_daily", DAY, CONF)
+        proc = run_dag(platform_env, "aimass_ingest", DAY, CONF)
         output = proc.stdout + proc.stderr
         assert proc.returncode != 0
         assert "quality_gate_raw" in output and "total_amount" in output
+        # no new raw._load_log event: the marts (and everything after them) are not started
+        assert len(_asset_events(platform_env)["raw._load_log"]) == load_log_events
         with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
             cur.execute("select max(scored_at), count(*) from ml.propensity_scores")
             assert cur.fetchone() == scores_before

@@ -1,5 +1,6 @@
 """A real Airflow web server (api-server, scheduler, dag-processor, triggerer) on a free port,
-over a throw-away platform; started and stopped the way `make airflow` does it."""
+over a throw-away platform; started and stopped the way `make airflow` does it, once for the
+browser and the REST API tests together."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from pathlib import Path
 import pytest
 import requests
 
-DAG_ID = "aimass_daily"
+from tests.conftest import platform
+
+DAG_ID = "aimass_ingest"
 
 
 def _free_port() -> int:
@@ -57,7 +60,7 @@ class AirflowServer:
             time.sleep(2)
         raise AssertionError(f"{dag_id} was not parsed by the dag-processor in {timeout_s} s")
 
-    def wait_for_run(self, run_id: str, dag_id: str = DAG_ID, timeout_s: float = 1200) -> dict:
+    def wait_for_run(self, run_id: str, dag_id: str = DAG_ID, timeout_s: float = 600) -> dict:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             run = self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}").json()
@@ -70,6 +73,21 @@ class AirflowServer:
         tis = self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances").json()
         return [t["task_id"] for t in tis.get("task_instances", []) if t["state"] != "success"]
 
+    def wait_for_asset_triggered_run(self, dag_id: str, after: str, timeout_s: float = 600) -> dict:
+        """The first asset-triggered run of `dag_id` queued after `after` (ISO time), finished."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            runs = self.api(
+                "GET",
+                f"/dags/{dag_id}/dagRuns",
+                params={"run_type": "asset_triggered", "order_by": "run_after"},
+            ).json()["dag_runs"]
+            runs = [r for r in runs if r["run_after"] > after]
+            if runs and runs[0]["state"] in ("success", "failed"):
+                return runs[0]
+            time.sleep(5)
+        raise AssertionError(f"no asset-triggered run of {dag_id} finished in {timeout_s} s")
+
 
 def _services(env: dict, action: str) -> subprocess.CompletedProcess:
     return subprocess.run(
@@ -81,11 +99,18 @@ def _services(env: dict, action: str) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.fixture(scope="module")
-def airflow_server(platform_env):
+@pytest.fixture(scope="session")
+def ui_platform_env():
+    """One platform for the browser and REST API tests (pools created, like `make setup`)."""
+    with platform(prefix="aimass_ui") as env:
+        yield env
+
+
+@pytest.fixture(scope="session")
+def airflow_server(ui_platform_env):
     port = _free_port()
     env = {
-        **platform_env,
+        **ui_platform_env,
         "AIRFLOW__API__PORT": str(port),
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
         "AIMASS_DAILY_SCHEDULE": "none",  # only the runs the tests trigger
