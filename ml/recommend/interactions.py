@@ -2,15 +2,16 @@
 
 One set-based query aggregates `marts.fct_events` (item events) and the order lines of
 non-cancelled orders (`marts.fct_order_items` x `marts.fct_orders`, as `purchase`) to one row per
-(user_id, item_id) for a half-open day range [start, end): only events with ts < end 00:00 UTC
-are read (the leakage rule). The decayed weight is sum(weight(type) * 0.5 ** (age / half_life)),
-age measured from `end`.
+(user_id, item_id) for a half-open day range [start, end) of UTC days (`event_date`,
+`order_date`): only events with ts < end 00:00 UTC are read (the leakage rule). The decayed
+weight is sum(weight(type) * 0.5 ** (age / half_life)), age measured from `end` 00:00 UTC.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 
 import numpy as np
@@ -33,7 +34,7 @@ weights as (
 ),
 
 item_events as (
-    select user_id, item_id, event_type as kind, event_ts as ts
+    select user_id, item_id, event_type as kind, event_ts as ts, event_date as day
     from marts.fct_events
     where event_date >= %(start)s and event_date < %(end)s
         and item_id is not null
@@ -41,7 +42,12 @@ item_events as (
 ),
 
 purchases as (
-    select orders.user_id, lines.item_id, 'purchase' as kind, lines.order_ts as ts
+    select
+        orders.user_id,
+        lines.item_id,
+        'purchase' as kind,
+        lines.order_ts as ts,
+        lines.order_date as day
     from marts.fct_order_items as lines
     inner join marts.fct_orders as orders on lines.order_id = orders.order_id
     where lines.order_date >= %(start)s and lines.order_date < %(end)s
@@ -54,26 +60,32 @@ interactions as (
     select * from item_events
     union all
     select * from purchases
+),
+
+weighted as (
+    select
+        interactions.user_id,
+        interactions.item_id,
+        interactions.kind,
+        interactions.day,
+        weights.strength,
+        weights.weight * exp(
+            extract(epoch from (interactions.ts - %(origin)s)) * %(decay_per_second)s
+        ) as weight
+    from interactions
+    inner join weights on interactions.kind = weights.kind
 )
 
 select
-    interactions.user_id,
-    interactions.item_id,
-    sum(
-        weights.weight * power(
-            0.5,
-            extract(epoch from ((%(end)s::date::timestamp at time zone 'UTC') - interactions.ts)) / 86400.0
-            / %(half_life)s
-        )
-    ) as weight,
-    max(weights.strength) as strength,
+    user_id,
+    item_id,
+    sum(weight) * %(decay_at_end)s as weight,
+    max(strength) as strength,
     count(*) as events,
-    max((interactions.ts at time zone 'UTC')::date) as last_date,
-    max((interactions.ts at time zone 'UTC')::date) filter (where interactions.kind = 'purchase') as last_purchase_date
-from interactions
-inner join weights on interactions.kind = weights.kind
-group by interactions.user_id, interactions.item_id
-order by interactions.user_id, interactions.item_id
+    max(day) as last_date,
+    max(day) filter (where kind = 'purchase') as last_purchase_date
+from weighted
+group by user_id, item_id
 """
 
 CATALOGUE_SQL = """
@@ -89,15 +101,23 @@ def load_interactions(
     """One row per (user_id, item_id) interacted with in [start, end): decayed weight, strongest
     event type (`strength`, see STRENGTH), event count, last day and last purchase day."""
     kinds = [k for k in EVENT_TYPES if k in config.event_weights]
+    # weight x 0.5 ** (age / half_life) = weight x exp(k x ts) x exp(-k x end), k = ln 2 / half
+    # life in seconds, with ts counted from `start` so the exponent stays small
+    rate = math.log(2) / (float(config.half_life_days) * 86400.0) if decay else 0.0
+    origin = datetime.combine(start, time(0), tzinfo=UTC)
+    span = (datetime.combine(end, time(0), tzinfo=UTC) - origin).total_seconds()
     params = {
         "start": start,
         "end": end,
         "kinds": kinds,
         "weights": [float(config.event_weights[k]) for k in kinds],
         "strengths": [STRENGTH[k] for k in kinds],
-        "half_life": float(config.half_life_days) if decay else 1e12,
+        "decay_per_second": rate,
+        "decay_at_end": math.exp(-rate * span),
+        "origin": origin,
     }
     with conn.cursor() as cur:
+        cur.execute("set local work_mem = '256MB'")
         cur.execute(INTERACTIONS_SQL, params)
         rows = cur.fetchall()
     frame = pd.DataFrame(
