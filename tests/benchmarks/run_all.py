@@ -317,6 +317,15 @@ def render(report: dict) -> str:
                 label, number, reference = scoring_row(n)
                 lines.append(f"| {label} | {number} | {reference} | (same process) |")
         lines.append("")
+    for name in SIZES:
+        if name not in report["sizes"]:
+            size = SIZES[name]
+            lines += [
+                f"## {name}: {size.users:,} users × {size.days} days",
+                "",
+                f"Not measured yet: `make bench BENCH_ARGS='--size {name}'`.",
+                "",
+            ]
     lines += growth_table(report, sizes)
     return "\n".join(lines) + "\n"
 
