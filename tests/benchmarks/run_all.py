@@ -379,10 +379,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", choices=list(SIZES), action="append", help="default: all")
     parser.add_argument("--stage", action="append", help="only these stages (default: all)")
     parser.add_argument("--results", type=Path, default=RESULTS, help="output directory")
+    parser.add_argument(
+        "--render-only", action="store_true", help="rewrite report.md from report.json"
+    )
     args = parser.parse_args(argv)
     args.results.mkdir(parents=True, exist_ok=True)
     path = args.results / "report.json"
     report = json.loads(path.read_text()) if path.exists() else {"sizes": {}}
+    if args.render_only:
+        (args.results / "report.md").write_text(render(report))
+        return 0
     started = time.perf_counter()
     pycache = tempfile.TemporaryDirectory(prefix="aimass-bench-pycache-")
     env = stage_env(Path(pycache.name))
