@@ -1,8 +1,10 @@
 """The real pipeline through the CeleryExecutor on a real `airflow celery worker`.
 
-`aimass_ingest` (tiny simulated shop, one day) and then `aimass_marts` for the same day run
-with `airflow dags test --use-executor`: every task is sent through Redis to the worker, which
-runs it and reports to the api-server's Execution API. Redis on 127.0.0.1:6379 is the broker
+`aimass_ingest` (tiny simulated shop, one day: 17 tasks) runs with `airflow dags test
+--use-executor`: every task is sent through Redis to the worker, which runs it and reports to
+the api-server's Execution API. `aimass_marts` is left out of `CHAIN` to keep the test within
+its 3-minute budget (its `dbt build` alone takes about a minute); `tests/e2e/test_backfill.py`
+runs it through the scheduler, and adding `("aimass_marts", None)` to `CHAIN` runs it here. Redis on 127.0.0.1:6379 is the broker
 (the test is skipped when none answers), in a database index of its own that it checks is empty
 first, so no other worker on this machine can take its tasks; a fresh platform holds the
 warehouse, the Airflow metadata and Celery's results. Budget: about 3 minutes.
@@ -25,6 +27,7 @@ import psycopg2
 import pytest
 import redis
 
+from aimass.contracts import load_contracts
 from aimass.orchestration.celery_settings import (
     DEFAULT_BROKER_URL,
     BrokerUnavailable,
@@ -36,9 +39,9 @@ from tests.conftest import platform
 
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
 DAY = "2026-08-09"  # the tiny shop's last day
-CHAIN = (("aimass_ingest", '{"shop_profile": "tiny"}'), ("aimass_marts", None))
+CHAIN = (("aimass_ingest", '{"shop_profile": "tiny"}'),)
 START_TIMEOUT_S = 120
-RUN_TIMEOUT_S = 300
+RUN_TIMEOUT_S = 900  # a stuck run fails the test instead of hanging it
 CLAIM_KEY = "aimass:celery-test:claimed"
 
 pytestmark = pytest.mark.slow
@@ -251,12 +254,12 @@ def test_celery_recorded_each_task_in_the_result_backend(celery_platform, chain_
     assert rows == {"SUCCESS": tasks}
 
 
-def test_the_worker_built_the_raw_tables_and_the_feature_mart(celery_platform, chain_run):
+def test_the_worker_loaded_every_source_for_the_day(celery_platform, chain_run):
     dsn = celery_platform.env["AIMASS_WAREHOUSE_URL"]
-    assert _fetch(dsn, "select count(*) from raw.orders")[0][0] > 0
-    features = _fetch(
-        dsn,
-        "select count(*) from marts.fct_user_features_daily where as_of_date = date %s + 1",
-        (DAY,),
-    )[0][0]
-    assert features > 0
+    assert _fetch(dsn, "select count(*) from raw.orders where _ds = %s", (DAY,))[0][0] > 0
+    statuses = dict(
+        _fetch(
+            dsn, "select source, max(status) from raw._load_log where ds = %s group by 1", (DAY,)
+        )
+    )
+    assert set(statuses) == set(load_contracts()), statuses

@@ -58,7 +58,7 @@ PII_KEY = secrets.token_hex(32)
 # load metadata: which batch, when, from which file path; everything else must match
 LOAD_METADATA = {"_batch_id", "_loaded_at", "_source_uri", "loaded_at"}
 LOAD_LOG_COLUMNS = ("source", "ds", "status", "rows_in", "rows_loaded", "rows_rejected", "checksum")
-TIMEOUT_S = 1200  # a stuck run fails the test instead of hanging it
+TIMEOUT_S = 2400  # a stuck run fails the test instead of hanging it
 
 
 def _free_port() -> int:
