@@ -68,11 +68,6 @@ def test_expected_dags_exist(dagbag, dag_id):
     assert dag_id in dagbag.dags
 
 
-def test_the_single_daily_dag_is_gone(dagbag):
-    assert "aimass_daily" not in dagbag.dags
-    assert not (DAGS_DIR / "aimass_daily.py").exists()
-
-
 def test_dag_level_standards(dagbag):
     for dag in dagbag.dags.values():
         assert dag.doc_md and len(dag.doc_md) > 100, f"{dag.dag_id}: doc_md missing"

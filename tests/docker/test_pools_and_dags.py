@@ -86,5 +86,5 @@ def test_checks_catch_planted_bad_copies(compose, helm_values, init_script, repo
     bad_helm = copy.deepcopy(helm_values)
     bad_helm["migrateDatabaseJob"]["args"] = ["bash", "-c", "exec airflow db migrate"]
     assert any("migrateDatabaseJob" in p for p in pool_problems(compose, bad_helm, init_script))
-    stale = dag_id_problems({"README.md": "trigger aimass_daily"}, _dag_ids(repo_root))
-    assert stale == ["README.md: names DAG aimass_daily, which dags/ does not have"]
+    stale = dag_id_problems({"README.md": "trigger aimass_coupon_nightly"}, _dag_ids(repo_root))
+    assert stale == ["README.md: names DAG aimass_coupon_nightly, which dags/ does not have"]
