@@ -114,7 +114,8 @@ def run_stage(module: str, kwargs: dict, log_dir: Path, env: dict[str, str]) -> 
     return result
 
 
-def run_size(size: BenchSize, only: set[str] | None, env: dict[str, str]) -> dict:
+def run_size(size: BenchSize, only: set[str] | None, env: dict[str, str], save) -> dict:
+    """Every stage of one size; `save(entry)` after each stage keeps what is done so far."""
     entry = {
         "size": size.as_dict(),
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -133,6 +134,8 @@ def run_size(size: BenchSize, only: set[str] | None, env: dict[str, str]) -> dic
             print(f"[{size.name}] {stage} {kwargs} ...", flush=True)
             result = run_stage(module, kwargs, Path(tmp), env)
             entry["stages"][stage] = result
+            entry["total_s"] = round(time.perf_counter() - started, 1)
+            save(entry)
             status = "ok" if result["ok"] else "FAILED: " + result["error"].splitlines()[0]
             print(f"[{size.name}] {stage}: {result.get('wall_s', '?')} s, {status}", flush=True)
     entry["total_s"] = round(time.perf_counter() - started, 1)
@@ -393,14 +396,17 @@ def main(argv: list[str] | None = None) -> int:
     pycache = tempfile.TemporaryDirectory(prefix="aimass-bench-pycache-")
     env = stage_env(Path(pycache.name))
     print(f"warm-up imports: {warm_up(env)} s", flush=True)
+    report["machine"] = machine_info()
     for name in args.size or list(SIZES):
-        entry = run_size(SIZES[name], set(args.stage) if args.stage else None, env)
-        if args.stage and name in report["sizes"]:  # keep the stages not run this time
-            entry["stages"] = {**report["sizes"][name]["stages"], **entry["stages"]}
-        report["sizes"][name] = entry
-        report["machine"] = machine_info()
-        path.write_text(json.dumps(report, indent=2, default=str) + "\n")
-        (args.results / "report.md").write_text(render(report))
+        kept = report["sizes"].get(name, {}).get("stages", {}) if args.stage else {}
+
+        def save(entry: dict, name: str = name, kept: dict = kept) -> None:
+            # stages not run this time (--stage) keep their earlier numbers
+            report["sizes"][name] = {**entry, "stages": {**kept, **entry["stages"]}}
+            path.write_text(json.dumps(report, indent=2, default=str) + "\n")
+            (args.results / "report.md").write_text(render(report))
+
+        save(run_size(SIZES[name], set(args.stage) if args.stage else None, env, save))
     pycache.cleanup()
     print(f"benchmarks done in {(time.perf_counter() - started) / 60:.1f} min: {path}")
     print((args.results / "report.md").read_text())
