@@ -19,9 +19,9 @@ log = logging.getLogger(__name__)
 class PoolsOnStart:
     @hookimpl
     def on_starting(self, component) -> None:
-        from airflow.jobs.job import Job
-
-        if not isinstance(component, Job):  # task processes have no metadata database
+        # Airflow jobs (table `job`) only: task processes also start listeners, without a
+        # metadata database
+        if getattr(component, "__tablename__", None) != "job":
             return
         from aimass.orchestration.pools import ensure_pools
 
