@@ -95,12 +95,16 @@ def campaign_targets(conn) -> list[dict] | None:
     return _rows(
         conn,
         """
-        select campaign_id, count(*) filter (where selected) as selected_users,
-               count(*) as candidates, sum(expected_net_value) filter (where selected)
-                   as expected_net_value
+        select campaign_id, min(campaign_name) as campaign_name,
+               min(campaign_date) as campaign_date,
+               count(*) filter (where selected) as selected_users,
+               count(*) as candidates,
+               sum(coupon_value) filter (where selected) as budget_used,
+               sum(expected_net_value) filter (where selected) as expected_net_value
         from marts.coupon_targets_latest
         group by campaign_id
-        order by campaign_id
+        order by min(campaign_date) desc, campaign_id
+        limit 20
         """,
     )
 
