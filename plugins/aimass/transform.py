@@ -10,16 +10,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psycopg2
 from psycopg2.extensions import parse_dsn
+
+log = logging.getLogger(__name__)
 
 PROJECT_DIR_ENV = "AIMASS_DBT_PROJECT_DIR"
 PARSE_CACHE_ENV = "AIMASS_DBT_PARSE_CACHE"
@@ -237,10 +243,37 @@ def dbt_build(
     full_refresh: bool = False,
     select: str | list[str] | None = None,
 ) -> DbtResult:
-    """`dbt build` (models, unit tests and data tests in dependency order)."""
+    """`dbt build` (models, unit tests and data tests in dependency order).
+
+    One build per warehouse at a time: a second build (a double trigger, a manual run beside
+    the scheduled one) waits for the first, because two incremental merges of the same rows
+    at once would both insert them."""
     args = ["build"]
     if full_refresh:
         args.append("--full-refresh")
     if select:
         args += ["--select", *([select] if isinstance(select, str) else select)]
-    return run_dbt(args, warehouse_url, vars=vars)
+    with build_lock(warehouse_url):
+        return run_dbt(args, warehouse_url, vars=vars)
+
+
+BUILD_LOCK_KEY = int.from_bytes(
+    hashlib.sha256(b"aimass.dbt_build").digest()[:8], "big", signed=True
+)
+
+
+@contextmanager
+def build_lock(warehouse_url: str) -> Iterator[None]:
+    """Hold the warehouse's session advisory lock for dbt builds (released when the session
+    ends, also when this process dies)."""
+    conn = psycopg2.connect(warehouse_url)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select pg_try_advisory_lock(%s)", (BUILD_LOCK_KEY,))
+            if not cur.fetchone()[0]:
+                log.info("another dbt build runs on this warehouse; waiting for it to finish")
+                cur.execute("select pg_advisory_lock(%s)", (BUILD_LOCK_KEY,))
+        yield
+    finally:
+        conn.close()
