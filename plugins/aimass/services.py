@@ -48,7 +48,10 @@ def _port() -> int:
     return int(os.environ.get("AIRFLOW__API__PORT", "8080"))
 
 
-def _wait_for_ui(timeout_s: float = 90) -> bool:
+def _wait_for_ui(timeout_s: float | None = None) -> bool:
+    """True once the api-server answers; waits `AIMASS_UI_START_TIMEOUT_S` (default 180 s)."""
+    if timeout_s is None:
+        timeout_s = float(os.environ.get("AIMASS_UI_START_TIMEOUT_S", "180"))
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:

@@ -40,7 +40,7 @@ from tests.conftest import platform
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
 DAY = "2026-08-09"  # the tiny shop's last day
 CHAIN = (("aimass_ingest", '{"shop_profile": "tiny"}'),)
-START_TIMEOUT_S = 120
+START_TIMEOUT_S = 600  # api-server and worker start-up on a busy machine
 RUN_TIMEOUT_S = 900  # a stuck run fails the test instead of hanging it
 CLAIM_KEY = "aimass:celery-test:claimed"
 

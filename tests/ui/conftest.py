@@ -95,7 +95,7 @@ def _services(env: dict, action: str) -> subprocess.CompletedProcess:
         env=env,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=900,
     )
 
 
@@ -115,6 +115,8 @@ def airflow_server(ui_platform_env):
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
         "AIMASS_DAILY_SCHEDULE": "none",  # only the runs the tests trigger
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        # a busy CI machine can take minutes to start the api-server
+        "AIMASS_UI_START_TIMEOUT_S": "600",
     }
     started = _services(env, "start")
     try:
