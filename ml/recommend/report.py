@@ -71,7 +71,12 @@ def render_report(record: RegisteredModel) -> str:
     oracle_text = ""
     if oracle.get("ndcg@10"):
         share = (m.get("model") or {}).get("ndcg@10", 0) / oracle["ndcg@10"]
-        oracle_text = f"<p>The model's NDCG@10 is {share:.1%} of the oracle's.</p>"
+        oracle_text = (
+            f"<p>The model's NDCG@10 is {share:.1%} of the oracle's. The oracle ranks by taste "
+            "alone (category weight x item appeal); it does not know a user's price sensitivity, "
+            "today's stock, or that users come back to items they already looked at, all of "
+            "which the test window counts.</p>"
+        )
     ks = sorted({int(key.split("@")[1]) for key in (m.get("model") or {}) if "@" in key})
     charts = [
         bar_chart(
