@@ -48,11 +48,13 @@ def test_coupon_dags_are_wired(dagbag):
 @pytest.mark.slow
 def test_campaign_dag_trains_a_champion_then_writes_an_exact_list(platform_env, run_dag, tmp_path):
     dsn = platform_env["AIMASS_WAREHOUSE_URL"]
-    shop = build(n_users=2500, campaigns=4, seed=5)
+    shop = build(n_users=1500, campaigns=4, seed=5)
     with psycopg2.connect(dsn) as conn:
         load_coupon_shop(conn, shop)
     config = tmp_path / "coupon.yml"
-    config.write_text("economics: {margin: 0.6}\nlearners: [s_learner, t_learner]\n")
+    config.write_text(
+        "economics: {margin: 0.6}\nlearners: [s_learner]\nlightgbm: {num_boost_round: 80}\n"
+    )
     env = {**platform_env, "AIMASS_COUPON_UPLIFT_CONFIG": str(config)}
     conf = {
         "campaign_name": INJECTION,
