@@ -29,7 +29,9 @@ from aimass.ingest.values import UTC_MICROS, parse_column
 # A typed column whose values all fail to parse (with at least this many values) is drift.
 DRIFT_MIN_VALUES = 10
 DUPLICATE_REASON = "duplicate primary key in the partition (the last row wins)"
-CHUNK_ROWS = 65_536
+# Rows per chunk handed to the COPY: small enough that the server starts early and the
+# client does not wait long for the last chunk, large enough that per-chunk overhead is small.
+CHUNK_ROWS = 16_384
 
 
 @dataclass(frozen=True)
