@@ -299,14 +299,18 @@ def render(report: dict) -> str:
             f"## {name}: {size['users']:,} users × {size['days']} days",
             "",
             f"Measured {entry['measured_at']} at revision {entry['revision']} in "
-            f"{entry['total_s'] / 60:.1f} min.",
+            f"{entry['total_s'] / 60:.1f} min."
+            + (f" {entry['note']}" if entry.get("note") else ""),
             "",
             "| stage | number | compared with, in the same run | peak RSS |",
             "|---|---|---|---|",
         ]
         for stage, result in entry["stages"].items():
             if not result["ok"]:
-                why = result.get("skipped") or "failed: " + result["error"].splitlines()[0]
+                error = result.get("error", "")
+                why = result.get("skipped") or (
+                    error if error.startswith("not ") else "failed: " + error.splitlines()[0]
+                )
                 lines.append(f"| {stage} | {'skipped' if 'skipped' in result else '–'} | {why} | |")
                 continue
             n = result["numbers"]
