@@ -122,13 +122,14 @@ def day_slice(shop: Shop, day, snapshots: frozenset[str] = frozenset()) -> dict[
 
 
 def latest_only_marts(shop: Shop) -> frozenset[str]:
-    """Marts with an as_of_date column that hold a single as-of date (the latest)."""
+    """Marts with an as_of_date or score_date column that hold a single date: the latest
+    (`mart_user_segments`, the scorecards, `propensity_latest`)."""
     found = set()
-    for schema, name in shop.fetch(
-        "select table_schema, table_name from information_schema.columns "
-        "where table_schema = 'marts' and column_name = 'as_of_date'"
+    for schema, name, column in shop.fetch(
+        "select table_schema, table_name, column_name from information_schema.columns "
+        "where table_schema = 'marts' and column_name in ('as_of_date', 'score_date')"
     ):
-        [(dates,)] = shop.fetch(f'select count(distinct as_of_date) from "{schema}"."{name}"')
+        [(dates,)] = shop.fetch(f'select count(distinct "{column}") from "{schema}"."{name}"')
         if dates <= 1:
             found.add(f"{schema}.{name}")
     return frozenset(found)
