@@ -106,10 +106,13 @@ def table_checksums(dsn: str) -> dict[str, tuple[int, str]]:
     return out
 
 
-def _day_by_day(env: dict, run_dag, result: dict) -> None:
+def _day_by_day(env: dict, run_dag, result: dict, stop: threading.Event) -> None:
     try:
         for day in DAYS:
             for dag_id, conf in (("aimass_ingest", CONF), ("aimass_marts", None)):
+                if stop.is_set():
+                    result["error"] = "stopped"
+                    return
                 proc = run_dag(env, dag_id, day.isoformat(), conf)
                 if proc.returncode != 0:
                     result["error"] = f"{dag_id} {day}:\n" + (proc.stdout + proc.stderr)[-4000:]
@@ -160,10 +163,23 @@ def _backfill_state(dsn: str) -> dict:
     return {"ingest": dict(ingest), "marts": dict(marts), "marts_queued_events": queued}
 
 
-def _chain_done(state: dict) -> bool:
+def _failed_task_logs(dsn: str, home: Path) -> str:
+    """The end of the log of every failed task (before the platform and its logs go)."""
+    failed = _query(dsn, "select dag_id, run_id, task_id from task_instance where state = 'failed'")
+    out = []
+    for dag_id, run_id, task_id in failed:
+        pattern = f"dag_id={dag_id}/run_id={run_id}/task_id={task_id}/attempt=*.log"
+        for log in sorted((home / "airflow" / "logs").glob(pattern)):
+            out.append(
+                f"--- {dag_id}.{task_id} ({run_id})\n{log.read_text(errors='replace')[-3000:]}"
+            )
+    return "\n".join(out)
+
+
+def _chain_done(state: dict, dsn: str, home: Path) -> bool:
     ingest, marts = state["ingest"], state["marts"]
     if "failed" in ingest.values() or "failed" in marts.values():
-        raise AssertionError(f"a run failed: {state}")
+        raise AssertionError(f"a run failed: {state}\n{_failed_task_logs(dsn, home)}")
     return (
         len(ingest) == len(DAYS)
         and set(ingest.values()) == {"success"}
@@ -192,7 +208,10 @@ def test_backfill_gives_the_same_tables_as_day_by_day_runs(run_dag):
         started = time.monotonic()
         deadline = started + TIMEOUT_S
         reference: dict = {}
-        day_by_day = threading.Thread(target=_day_by_day, args=(reference_env, run_dag, reference))
+        stop = threading.Event()
+        day_by_day = threading.Thread(
+            target=_day_by_day, args=(reference_env, run_dag, reference, stop)
+        )
         day_by_day.start()
 
         port = str(_free_port())
@@ -271,13 +290,17 @@ def test_backfill_gives_the_same_tables_as_day_by_day_runs(run_dag):
             assert backfill.returncode == 0, backfill.stdout[-3000:] + backfill.stderr[-3000:]
             _wait(
                 "the backfill and the marts it triggers succeed",
-                lambda: _chain_done(_backfill_state(dsn)),
+                lambda: _chain_done(_backfill_state(dsn), dsn, home),
                 deadline,
                 logs,
             )
             backfilled_at = time.monotonic()
             state = _backfill_state(dsn)
             event_days = _feature_event_days(dsn)
+        except BaseException:
+            stop.set()  # let the day-by-day runs end before their platform goes
+            day_by_day.join(timeout=900)
+            raise
         finally:
             for proc in reversed(procs):
                 _stop(proc)
