@@ -27,6 +27,7 @@ from aimass.testing import temporary_database
 from aimass.warehouse import ensure_layout
 from ml.recommend.config import load_config
 from ml.recommend.pipeline import recommend, train_and_register
+from ml.registry import promote
 from tests.ml.recommend.shop import load_shop_marts, simulated_marts
 
 SIZES = ("tiny", "demo", "small", "medium")
@@ -53,6 +54,9 @@ def run(size: str = "medium") -> dict:
             trained, train_s = _timed(
                 train_and_register, conn, as_of=marts.as_of, config=config, force=True
             )
+            print(f"trained in {train_s:.1f}s: {trained['status']}: {trained['decision_reason']}")
+            if trained["status"] != "champion":  # measure the lists anyway
+                promote(conn, config.model_name, trained["model_version"], force=True)
             summary, recommend_s = _timed(recommend, conn, score_date=marts.as_of, config=config)
             again, rerun_s = _timed(recommend, conn, score_date=marts.as_of, config=config)
             with conn.cursor() as cur:
@@ -71,6 +75,7 @@ def run(size: str = "medium") -> dict:
         "load_seconds": round(load_s, 1),
         "train_seconds": round(train_s, 1),
         "train_status": trained["status"],
+        "decision_reason": trained["decision_reason"],
         "evaluated_users": trained["window"]["users"],
         "train_interactions": trained["window"]["train_interactions"],
         "model": trained["metrics"],
@@ -105,6 +110,7 @@ def main() -> None:
         f"{result['users_per_second']:,} users/s, {result['recommendations_per_second']:,} "
         "recommendations/s into PostgreSQL"
     )
+    print(f"  {result['decision_reason']}")
     print("  metrics:", json.dumps({"model": result["model"], **result["baselines"]}, indent=1))
 
 
