@@ -86,8 +86,8 @@ def test_no_credential_in_the_xcoms_or_logs_of_a_real_run(clean_run, env):
     )
     tasks = {task for task, _ in xcoms}
     assert {"simulate_shop", "ingest_orders", "quality_gate_raw"} <= tasks
-    secrets = [PASSWORD, env["AIMASS_PII_KEY"], env["AIMASS_WAREHOUSE_URL"]]
-    leaked = [(task, s) for task, value in xcoms for s in secrets if s in (value or "")]
+    credentials = [PASSWORD, env["AIMASS_PII_KEY"], env["AIMASS_WAREHOUSE_URL"]]
+    leaked = [(task, c) for task, value in xcoms for c in credentials if c in (value or "")]
     assert leaked == []
     assert not any("password" in (value or "").lower() for _, value in xcoms)
     output = clean_run.stdout + clean_run.stderr + task_logs(env)

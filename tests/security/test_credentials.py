@@ -58,6 +58,7 @@ FAKE_CREDENTIALS = {
     "s3cret",
     "hunter2",
     "hunter22",
+    "Wh-9f3c1e7a5b2d",
 }
 
 
@@ -69,6 +70,8 @@ def tracked_text_files() -> list[Path]:
     for name in out.decode().split("\0"):
         path = REPO_ROOT / name
         if not name or not path.is_file() or path.suffix in {".png", ".svg", ".ico", ".parquet"}:
+            continue
+        if path == Path(__file__).resolve():  # plants secrets on purpose to test the scan
             continue
         files.append(path)
     return files
