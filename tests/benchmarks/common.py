@@ -57,7 +57,7 @@ def machine_info() -> dict:
                 if line.startswith("model name"):
                     cpu = line.split(":", 1)[1].strip()
                     break
-    except OSError:
+    except OSError:  # no /proc (not Linux): keep the platform module's answer
         pass
     ram_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return {
