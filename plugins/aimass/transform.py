@@ -17,13 +17,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psycopg2
 from psycopg2.extensions import parse_dsn
+
+from aimass.locks import build_lock
 
 log = logging.getLogger(__name__)
 
@@ -245,9 +244,9 @@ def dbt_build(
 ) -> DbtResult:
     """`dbt build` (models, unit tests and data tests in dependency order).
 
-    One build per warehouse at a time: a second build (a double trigger, a manual run beside
-    the scheduled one) waits for the first, because two incremental merges of the same rows
-    at once would both insert them."""
+    Under the warehouse's build lock (`aimass.locks`): a second build (a double trigger, a
+    manual run beside the scheduled one) waits for the first, and loads into `raw` wait for
+    the build, so every model of one build reads the same raw data."""
     args = ["build"]
     if full_refresh:
         args.append("--full-refresh")
@@ -255,25 +254,3 @@ def dbt_build(
         args += ["--select", *([select] if isinstance(select, str) else select)]
     with build_lock(warehouse_url):
         return run_dbt(args, warehouse_url, vars=vars)
-
-
-BUILD_LOCK_KEY = int.from_bytes(
-    hashlib.sha256(b"aimass.dbt_build").digest()[:8], "big", signed=True
-)
-
-
-@contextmanager
-def build_lock(warehouse_url: str) -> Iterator[None]:
-    """Hold the warehouse's session advisory lock for dbt builds (released when the session
-    ends, also when this process dies)."""
-    conn = psycopg2.connect(warehouse_url)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute("select pg_try_advisory_lock(%s)", (BUILD_LOCK_KEY,))
-            if not cur.fetchone()[0]:
-                log.info("another dbt build runs on this warehouse; waiting for it to finish")
-                cur.execute("select pg_advisory_lock(%s)", (BUILD_LOCK_KEY,))
-        yield
-    finally:
-        conn.close()

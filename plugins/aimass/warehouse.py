@@ -9,6 +9,7 @@ import psycopg2
 from psycopg2 import sql
 
 from aimass.contracts import SourceContract, load_contracts
+from aimass.locks import share_build_lock
 
 SCHEMAS = ("raw", "quarantine", "staging", "intermediate", "marts", "ml", "audit", "sim_truth")
 ANALYST_ROLE = "aimass_analyst"
@@ -71,6 +72,7 @@ def ensure_layout(conn, contracts: dict[str, SourceContract] | None = None) -> N
     quarantine table per source contract. Safe to run again at any time."""
     contracts = contracts if contracts is not None else load_contracts()
     with conn.cursor() as cur:
+        share_build_lock(cur)  # grants on every mart must not race a dbt build replacing them
         for schema in SCHEMAS:
             cur.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
         cur.execute(LOAD_LOG_DDL)

@@ -15,6 +15,7 @@ import pytest
 
 from aimass.contracts import load_contracts
 from aimass.ingest import Payload, load_unit
+from aimass.locks import build_lock, share_build_lock
 from aimass.testing import temporary_database
 from aimass.warehouse import ensure_layout
 from tests.ingest.helpers import DAY, PII_KEY, many_events_csv, rows, table_digest
@@ -28,6 +29,7 @@ from datetime import date
 import psycopg2
 from aimass.contracts import load_contracts
 from aimass.ingest import Payload, load_unit
+from aimass.locks import build_lock, share_build_lock
 url, path, key = sys.argv[1], sys.argv[2], sys.argv[3].encode()
 conn = psycopg2.connect(url)
 payload = Payload({FILE_URI!r}, "csv", open(path, "rb").read())
@@ -170,3 +172,55 @@ def test_concurrent_loads_of_one_day_leave_no_duplicates(warehouse_url, warehous
     ]
     assert rows(warehouse, "select count(*) from raw._load_log where status = 'loaded'") == [(4,)]
     assert digests(warehouse) == clean_run_digests(data)
+
+
+def _waiting_for_advisory_lock(url: str) -> int:
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute("select count(*) from pg_locks where locktype = 'advisory' and not granted")
+        return cur.fetchone()[0]
+
+
+def _wait_until(condition, what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what}: not reached in {timeout} s"
+        time.sleep(0.05)
+
+
+def test_a_load_waits_for_a_running_dbt_build_and_a_build_for_a_load(warehouse_url, warehouse):
+    """A dbt build reads one unchanging raw: loads queue behind it, and it behind them."""
+    data = many_events_csv(2_000)
+    loaded = threading.Event()
+
+    def load() -> None:
+        conn = psycopg2.connect(warehouse_url)
+        try:
+            load_events(conn, data)
+            loaded.set()
+        finally:
+            conn.close()
+
+    with build_lock(warehouse_url):
+        loader = threading.Thread(target=load)
+        loader.start()
+        _wait_until(lambda: _waiting_for_advisory_lock(warehouse_url) == 1, "the load waits")
+        assert not loaded.is_set() and rows(warehouse, "select count(*) from raw.events") == [(0,)]
+    loader.join(timeout=60)
+    assert loaded.is_set() and rows(warehouse, "select count(*) from raw.events") == [(2_000,)]
+
+    # a load in flight (its transaction open, the lock held shared) holds a build back
+    with warehouse.cursor() as cur:
+        share_build_lock(cur)
+        built = threading.Event()
+
+        def build() -> None:
+            with build_lock(warehouse_url):
+                built.set()
+
+        builder = threading.Thread(target=build)
+        builder.start()
+        _wait_until(lambda: _waiting_for_advisory_lock(warehouse_url) == 1, "the build waits")
+        assert not built.is_set()
+    warehouse.rollback()
+    builder.join(timeout=60)
+    assert built.is_set()

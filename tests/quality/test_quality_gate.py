@@ -108,6 +108,19 @@ def test_row_count_collapse_against_previous_day_fails(tables, warehouse_url, ds
     assert "expect_table_row_count_to_be_between" in str(caught.value)
 
 
+def test_newer_features_from_a_later_load_leave_the_day_checked(
+    tables, warehouse_url, ds, docs_dir
+):
+    # a backfilled day built after the next day was loaded: the next as-of date exists already
+    # (with a row count the day's bounds would refuse); the gate checks the day's own as-of date
+    tables.features({ds - timedelta(days=1): 200, ds: 210, ds + timedelta(days=1): 20})
+
+    result = run_gate(warehouse_url, "features", ds=ds, data_docs_dir=docs_dir)
+
+    assert result.success and result.failed == []
+    assert result.rows_validated == 210
+
+
 def test_stale_feature_mart_fails_freshness(tables, warehouse_url, ds, docs_dir):
     yesterday = ds - timedelta(days=1)
     tables.features({yesterday - timedelta(days=1): 200, yesterday: 200})  # ds is missing

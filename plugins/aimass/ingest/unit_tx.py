@@ -1,6 +1,7 @@
 """The database side of one (source, day) load, run in a worker thread.
 
-The worker opens the unit's transaction, takes `pg_advisory_xact_lock` on (source, day),
+The worker opens the unit's transaction, takes `pg_advisory_xact_lock` on (source, day) and
+the warehouse's build lock shared (`aimass.locks`: never while a dbt build reads raw),
 deletes the unit's previous rows from `raw.<source>` and `quarantine.<source>` and then
 COPYs (binary format) the chunks the loading thread hands it, so the server deletes and
 inserts while the client parses, validates and encodes. Quarantine rows and the
@@ -24,6 +25,7 @@ from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 from aimass.contracts import SourceContract
 from aimass.ingest.errors import ConnectionStateError
 from aimass.ingest.pgbinary import HEADER, TRAILER
+from aimass.locks import share_build_lock
 
 _END = object()
 _ABORT = object()
@@ -146,6 +148,7 @@ class UnitTransaction:
             self.skipped = True
             self._ready.set()
             return
+        share_build_lock(cur)  # a running dbt build reads raw to the end first
         cur.execute(sql.SQL("delete from raw.{} where _ds = %s").format(table), (self.ds,))
         cur.execute(sql.SQL("delete from quarantine.{} where _ds = %s").format(table), (self.ds,))
         self._ready.set()

@@ -79,9 +79,12 @@ def table_expectations(
     count_kwargs = {"min_value": low} | ({"max_value": high} if high is not None else {})
     specs = [ExpectationSpec("expect_table_row_count_to_be_between", count_kwargs)]
     if suite.freshness is not None and expected_partition is not None:
-        fresh_kwargs = {"column": suite.partition_column, "min_value": expected_partition}
-        if not suite.freshness.allow_newer:
-            fresh_kwargs["max_value"] = expected_partition
+        # the validated partition is never after the expected one (see `allow_newer`)
+        fresh_kwargs = {
+            "column": suite.partition_column,
+            "min_value": expected_partition,
+            "max_value": expected_partition,
+        }
         specs.append(ExpectationSpec("expect_column_max_to_be_between", fresh_kwargs))
     return (*specs, *suite.expectations)
 

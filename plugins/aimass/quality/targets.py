@@ -108,11 +108,16 @@ def plan_raw(cur, suite: RawSourcesSuite, contracts: dict[str, SourceContract], 
     return Plan(tuple(targets), tuple(outcomes), tuple(notes))
 
 
-def _max_partition(cur, suite: TableSuite, below: date | None = None) -> date | None:
+def _max_partition(
+    cur, suite: TableSuite, below: date | None = None, *, inclusive: bool = False
+) -> date | None:
+    """The newest partition value (before `below`, or up to it when `inclusive`)."""
     where = sql.SQL("")
     if below is not None:
-        where = sql.SQL(" where {} < {}").format(
-            sql.Identifier(suite.partition_column), sql.Literal(below)
+        where = sql.SQL(" where {} {} {}").format(
+            sql.Identifier(suite.partition_column),
+            sql.SQL("<=" if inclusive else "<"),
+            sql.Literal(below),
         )
     cur.execute(
         sql.SQL("select max({}) from {}.{}{}").format(
@@ -162,7 +167,10 @@ def plan_table(cur, suite: TableSuite, ds: date) -> Plan:
     expected = ds + timedelta(days=suite.freshness.days_after_ds) if suite.freshness else None
     partition = ds
     if suite.partition_select == "latest":
-        partition = _max_partition(cur, suite)
+        # with allow_newer, partitions after the expected one (a backfilled day built after
+        # later days were loaded) belong to their own day's run: validate the newest up to it
+        newer_allowed = suite.freshness is not None and suite.freshness.allow_newer
+        partition = _max_partition(cur, suite, expected if newer_allowed else None, inclusive=True)
         if partition is None:
             notes.append(f"{table} is empty")
             partition = expected or ds
