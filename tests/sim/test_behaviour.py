@@ -217,3 +217,58 @@ def test_a_model_on_history_gets_close_to_the_oracle(crowded_shop):
     assert oracle_auc > 0.8
     print(f"model AUC {model_auc:.3f}, oracle AUC {oracle_auc:.3f}")
     assert model_auc > oracle_auc - 0.07, (model_auc, oracle_auc)
+
+
+def test_the_coupon_response_type_shows_in_observable_behaviour(crowded_shop):
+    """Deal seekers (persuadables) save more favourites, view cheaper items of a category and
+    apply their coupons more often; sleeping dogs rate recommendations and service lower."""
+    t = crowded_shop.tables
+    kind = crowded_shop.truth["user_traits"].set_index("user_id")["response_type"]
+    events = t["events"]
+    looked = events[events["event_type"].isin(["view", "favorite"])]
+    favorite_share = (looked["event_type"] == "favorite").groupby(looked["user_id"]).mean()
+    by_kind = favorite_share.groupby(favorite_share.index.map(kind)).mean()
+    assert by_kind["persuadable"] > 2 * by_kind.drop("persuadable").max(), by_kind
+
+    items = t["items"].set_index("item_id")
+    views = events[events["event_type"] == "view"]
+    price = views["item_id"].map(items["price"]).astype(float)
+    category = views["item_id"].map(items["category"])
+    relative = np.log(price / price.groupby(category).transform("median"))
+    cheapness = relative.groupby(views["user_id"].map(kind)).mean()
+    assert cheapness["persuadable"] < cheapness.drop("persuadable").min() - 0.05, cheapness
+
+    feedback = t["feedback"]
+    service = feedback[feedback["kind"].isin(["recommendation", "after_sales"])]
+    rating = service["rating"].astype(float).groupby(service["user_id"].map(kind)).mean()
+    assert rating["sleeping_dog"] < rating.drop("sleeping_dog").min() - 0.5, rating
+
+    # of the coupon holders who bought while the coupon was valid, who applied it
+    campaigns = t["coupon_campaigns"].set_index("coupon_campaign_id")
+    holders = t["coupon_assignments"][t["coupon_assignments"]["treatment"]]
+    opens = pd.to_datetime(holders["coupon_campaign_id"].map(campaigns["offer_date"]))
+    opens = opens.dt.tz_localize("UTC")
+    valid = pd.Timedelta(days=crowded_shop.config.coupon_horizon_days)
+    holders = holders.assign(opens=opens, closes=opens + valid)
+    orders = t["orders"][t["orders"]["status"] != "cancelled"][["user_id", "order_ts"]]
+    bought = holders.merge(orders, on="user_id")
+    bought = bought[
+        (bought["order_ts"] >= bought["opens"]) & (bought["order_ts"] < bought["closes"])
+    ]
+    bought = bought.drop_duplicates("coupon_id")
+    used = bought["coupon_id"].isin(t["coupon_redemptions"]["coupon_id"])
+    redeem_rate = used.groupby(bought["user_id"].map(kind)).mean()
+    assert redeem_rate["persuadable"] > redeem_rate.drop("persuadable").max() + 0.05, redeem_rate
+
+
+def test_coupon_responses_come_soon_after_the_offer(crowded_shop):
+    """The coupon's effect fades after the offer day: most redemptions happen early."""
+    t, config = crowded_shop.tables, crowded_shop.config
+    campaigns = t["coupon_campaigns"].set_index("coupon_campaign_id")
+    redemptions = t["coupon_redemptions"]
+    campaign = redemptions["coupon_id"].str.split("-").str[1]
+    offer = pd.to_datetime(campaign.map(campaigns["offer_date"])).dt.tz_localize("UTC")
+    day = (redemptions["redeemed_at"] - offer).dt.days
+    assert day.between(0, config.coupon_horizon_days - 1).all()
+    share = day.value_counts(normalize=True).sort_index()
+    assert share.iloc[0] > share.iloc[1] > share.iloc[-1], share

@@ -20,7 +20,10 @@ def test_demo_profile_covers_90_days():
     config = load_shop_config("demo")
     assert (config.n_items, config.days) == (300, 90)
     assert config.end_date == date(2026, 9, 28)
-    assert config.coupon_offer_days == [14, 35, 56, 77]
+    # a 4-day coupon campaign every 4 days; the last one's window ends on the last day
+    assert config.coupon_offer_days == list(range(14, 87, 4))
+    assert config.coupon_offer_days[-1] + config.coupon_horizon_days - 1 == config.days - 1
+    assert load_shop_config("small").coupon_offer_days == list(range(14, 85, 7))
 
 
 def test_overrides_apply_and_are_typed():

@@ -20,7 +20,7 @@ How the shop behaves (the hidden truth):
 - Users sign up over time (most before `start_date`). Each has latent traits: a segment
   (loyal, regular, occasional, dormant) that sets the base purchase propensity and the
   engagement level (visit rate, session length); price sensitivity (cheaper items viewed,
-  stronger reaction to promotions and coupons); 1-3 favourite categories (preference weights);
+  more favourites saved, stronger reaction to promotions and coupons); 1-3 favourite categories (preference weights);
   ad responsiveness (click-through rate); a preferred device OS; and a coupon response type:
   persuadable, sure thing, lost cause or sleeping dog (a coupon lowers their probability).
 - Each day each user's purchase probability is a logistic function of the traits and of
@@ -38,11 +38,19 @@ How the shop behaves (the hidden truth):
   depend on the merchant's hidden quality.
 - Ad campaigns per channel show daily impressions (more to engaged users) with clicks and
   cost; clicks raise the user's purchase probability for a few days, by ad responsiveness.
-- Coupon campaigns (first on day 14, then every 21 days) randomize users on the offer date to
-  control or a coupon value (e.g. 5 or 10); during the campaign horizon the coupon shifts the
-  purchase log-odds by response type and value (persuadables gain more with 10 than with 5,
-  sleeping dogs lose). Redemptions link coupons to orders, which carry coupon_id and
-  discount_amount. `sim_truth.coupon_effect` holds the true probabilities with and without.
+- Coupon campaigns (first on day 14, then weekly; in the demo profile every 4 days) randomize
+  users on the offer date to control or a coupon value (e.g. 5 or 10), valid for the
+  campaign horizon (4 days). A held coupon acts by response type and value, strongest on the
+  offer day and fading after it: it pulls persuadables to buy (more with 10 than with 5 and
+  with price sensitivity), puts sleeping dogs off, barely moves sure things and leaves lost
+  causes alone. Redemptions link coupons to orders, which carry coupon_id and
+  discount_amount; price-sensitive holders apply their coupon more often.
+  `sim_truth.coupon_effect` holds the true probabilities with and without.
+- The response type shows in observable behaviour, as it would in a real shop: deal seekers
+  (persuadables are price-sensitive) view and buy cheaper items, save more favourites,
+  react more to the promotion and use more coupons (a higher discount share of their orders);
+  sleeping dogs click fewer ads and give lower ratings to recommendations and after-sales
+  service. See `aimass.sim.behaviour`.
 - ~1% of events and ad events arrive late: they belong to day D but land in D+1's partition.
 
 Determinism: the world (entities, traits, campaigns) depends only on the config; day d's

@@ -16,6 +16,17 @@ For user u on day t (log-odds; p = sigmoid):
           + weekend_lift (Sat, Sun) + promo_lift * (0.5 + price_sensitivity) on promo days
           + coupon shift while a coupon of a running campaign is held (see `coupon_shift`)
 
+    p = 1 - (1 - sigmoid(logit)) * (1 - pull), pull = a held coupon's pull (`coupon_pull`)
+
+Coupons act by response type (`RESPONSE_BY_SEGMENT`): a persuadable is pulled to buy by the
+coupon itself (a daily chance, more with a bigger coupon and with price sensitivity, about
++7 / +11 percentage points of purchase probability over a 4-day coupon of 5 / 10), whatever
+their usual rhythm; a sleeping dog is put off (log-odds down, about -7 / -9 points); a sure
+thing barely reacts; a lost cause not at all. Both effects are strongest on the offer day and
+fade by `COUPON_FADE` per day, as coupon responses come soon after the coupon arrives.
+Persuadables are price-sensitive (Beta(5, 2) against Beta(2, 4) for everyone else) and
+mostly regular and occasional buyers; sleeping dogs are mostly established customers.
+
 Browse sessions per day are Poisson with rate session_rate * engagement_u * exp(2.0 * mood
 + 0.2 * weekend + 0.4 * promo + 0.7 * min(clicks today, 3)). The shopping mood switches on
 with the user's entry probability (segment-driven, doubled during the promotion) and off with
@@ -23,6 +34,12 @@ probability 0.15 per day, so it shows in the days before as a burst of visits.
 Engagement is correlated with b_u. Everything except the mood, the traits and today's clicks
 is observable from the user's history, so next-week purchases are predictable from
 recency / frequency / engagement features.
+
+The response type is hidden, but shows in behaviour: price-sensitive users view and buy the
+cheaper items of a category (`catalog.CHEAP_LEAN`), save more items as favourites to wait for
+a deal (`sessions.favorite_factor`), react more to the promotion and apply the coupons they
+hold more often (`coupons.redeem_probability`); sleeping dogs click fewer ads and rate the
+shop's recommendations and after-sales service lower (`feedback`).
 """
 
 from __future__ import annotations
@@ -40,11 +57,13 @@ MOOD_EXIT = 0.15
 
 RESPONSE_TYPES = ("persuadable", "sure_thing", "lost_cause", "sleeping_dog")
 # P(response type | segment); rows follow SEGMENTS, columns RESPONSE_TYPES.
+# Sleeping dogs are mostly established customers put off by marketing pressure; persuadables
+# are mostly regular and occasional buyers waiting for a deal.
 RESPONSE_BY_SEGMENT = (
-    (0.20, 0.60, 0.05, 0.15),
-    (0.40, 0.25, 0.20, 0.15),
-    (0.40, 0.05, 0.45, 0.10),
-    (0.15, 0.00, 0.80, 0.05),
+    (0.10, 0.55, 0.05, 0.30),
+    (0.35, 0.25, 0.10, 0.30),
+    (0.45, 0.05, 0.40, 0.10),
+    (0.25, 0.00, 0.70, 0.05),
 )
 PERSUADABLE, SURE_THING, LOST_CAUSE, SLEEPING_DOG = range(4)
 
@@ -56,6 +75,10 @@ BETA_RECENT_VISIT = 0.4
 BETA_ADS = 1.2
 BETA_PRICE = -0.5
 BETA_NEW_USER = 0.8
+SURE_THING_SHIFT = 0.05  # log-odds per 5 of coupon value
+SLEEPING_DOG_SHIFT = -2.0  # log-odds on the offer day for a coupon of 5 (x sqrt(value / 5))
+PERSUADABLE_PULL = 0.047  # pull on the offer day of a coupon of 5 at price sensitivity 1
+COUPON_FADE = 0.6  # share of a coupon's effect left one day later (responses come early)
 SESSION_MOOD = 2.0
 SESSION_WEEKEND = 0.2
 SESSION_PROMO = 0.4
@@ -150,23 +173,33 @@ def ad_logit(ad_responsiveness: np.ndarray, clicks: np.ndarray) -> np.ndarray:
 def coupon_shift(response_type: np.ndarray, value: np.ndarray, price_sensitivity: np.ndarray):
     """Log-odds change while holding a coupon of `value` (0 = no coupon).
 
-    Persuadables gain more with a bigger coupon and with price sensitivity; sure things and
-    lost causes barely react; sleeping dogs are put off (negative effect)."""
+    Sure things barely react and lost causes not at all; sleeping dogs are put off (negative
+    effect, stronger with a bigger coupon). Persuadables react through `coupon_pull`."""
     scale = np.asarray(value, dtype=float) / 5.0
     shift = np.select(
-        [
-            response_type == PERSUADABLE,
-            response_type == SURE_THING,
-            response_type == SLEEPING_DOG,
-        ],
-        [
-            0.55 * scale**0.8 * (0.5 + price_sensitivity),
-            0.05 * scale,
-            -0.6 * scale**0.5,
-        ],
+        [response_type == SURE_THING, response_type == SLEEPING_DOG],
+        [SURE_THING_SHIFT * scale, SLEEPING_DOG_SHIFT * scale**0.5],
         default=0.0,
     )
     return np.where(scale > 0, shift, 0.0)
+
+
+def coupon_fade(days_since_offer):
+    """Share of a coupon's effect (pull and put-off) left `days_since_offer` after the offer:
+    most people react to a coupon in the first days after it arrives."""
+    return COUPON_FADE ** np.asarray(days_since_offer, dtype=float)
+
+
+def coupon_pull(response_type: np.ndarray, value: np.ndarray, price_sensitivity: np.ndarray):
+    """Daily chance that holding a coupon of `value` brings a persuadable to buy (0 for the
+    other response types and without a coupon).
+
+    The coupon works as a reason to come back and buy, whatever the user's usual rhythm:
+    more with a bigger coupon and with price sensitivity. It adds to the daily purchase
+    probability: p = 1 - (1 - sigmoid(logit)) * (1 - pull)."""
+    scale = np.asarray(value, dtype=float) / 5.0
+    pull = PERSUADABLE_PULL * np.maximum(scale, 0.0) ** 0.8 * np.asarray(price_sensitivity)
+    return np.where((response_type == PERSUADABLE) & (scale > 0), pull, 0.0)
 
 
 def session_rate(traits, in_market, weekend: bool, promo: bool, clicks, rate: float):
@@ -181,21 +214,28 @@ def session_rate(traits, in_market, weekend: bool, promo: bool, clicks, rate: fl
 
 
 def horizon_purchase_prob(
-    logit_by_day: np.ndarray, entry_by_day: np.ndarray, in_market_now: np.ndarray
+    logit_by_day: np.ndarray,
+    entry_by_day: np.ndarray,
+    in_market_now: np.ndarray,
+    pull_by_day: np.ndarray | None = None,
 ) -> np.ndarray:
     """P(at least one order over the horizon) with the shopping mood integrated out.
 
-    `logit_by_day` (days x users) is the log-odds without the mood term and `entry_by_day`
-    the mood's start probability; day 0's mood is known, later days follow the Markov chain
-    (forward algorithm over the two moods)."""
+    `logit_by_day` (days x users) is the log-odds without the mood term, `entry_by_day`
+    the mood's start probability and `pull_by_day` the coupon's daily pull (None = none);
+    day 0's mood is known, later days follow the Markov chain (forward algorithm over the
+    two moods)."""
+    if pull_by_day is None:
+        pull_by_day = np.zeros_like(logit_by_day)
     alive_out = np.where(in_market_now, 0.0, 1.0)  # P(no order yet, mood off)
     alive_in = np.where(in_market_now, 1.0, 0.0)  # P(no order yet, mood on)
-    for h, (logit, entry) in enumerate(zip(logit_by_day, entry_by_day, strict=True)):
+    days = zip(logit_by_day, entry_by_day, pull_by_day, strict=True)
+    for h, (logit, entry, pull) in enumerate(days):
         if h > 0:
             alive_out, alive_in = (
                 alive_out * (1 - entry) + alive_in * MOOD_EXIT,
                 alive_out * entry + alive_in * (1 - MOOD_EXIT),
             )
-        alive_out = alive_out * (1 - sigmoid(logit))
-        alive_in = alive_in * (1 - sigmoid(logit + BETA_MOOD))
+        alive_out = alive_out * (1 - sigmoid(logit)) * (1 - pull)
+        alive_in = alive_in * (1 - sigmoid(logit + BETA_MOOD)) * (1 - pull)
     return 1.0 - (alive_out + alive_in)

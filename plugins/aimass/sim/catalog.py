@@ -15,6 +15,7 @@ from aimass.sim.population import CATEGORY_POPULARITY
 from aimass.sim.rng import static_rng
 
 N_CATEGORIES = len(vocab.CATEGORY_NAMES)
+CHEAP_LEAN = 3.0  # how strongly price sensitivity pulls item choice to a category's cheap end
 
 
 @dataclass(frozen=True)
@@ -233,7 +234,7 @@ class ItemChooser:
 
     def choose(self, category: np.ndarray, u: np.ndarray, price_sensitivity: np.ndarray):
         """Item index per (category, uniform draw, price sensitivity)."""
-        biased = u ** (1.0 + 1.5 * price_sensitivity)
+        biased = u ** (1.0 + CHEAP_LEAN * price_sensitivity)
         position = np.searchsorted(self.shifted_cum, category + biased * (1 - 1e-12), side="right")
         return self.order[np.minimum(position, len(self.order) - 1)]
 

@@ -53,8 +53,8 @@ class ShopConfig:
     cancel_rate: float = 0.05
     n_ad_campaigns: int = 8
     coupon_first_offer_day: int = 14
-    coupon_interval_days: int = 21
-    coupon_horizon_days: int = 7
+    coupon_interval_days: int = 7
+    coupon_horizon_days: int = 4
     coupon_values: tuple[float, ...] = (5.0, 10.0)
     coupon_treatment_share: float = 0.5
     truth_horizon_days: int = 7

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-REDEEM_PROBABILITY = 0.9
+# Deal seekers always apply a coupon they hold; the least price-sensitive often pay full price.
+REDEEM_BASE, REDEEM_PRICE_SENSITIVITY = 0.5, 0.5
 
 
 @dataclass
@@ -45,14 +46,21 @@ def assign(
     return assigned
 
 
+def redeem_probability(price_sensitivity: np.ndarray) -> np.ndarray:
+    """Chance that a coupon holder applies the coupon to an order."""
+    return REDEEM_BASE + REDEEM_PRICE_SENSITIVITY * np.asarray(price_sensitivity)
+
+
 def redeem(
     rng: np.random.Generator,
     holding: CouponHolding,
     order_user: np.ndarray,
     order_ok: np.ndarray,
     order_gross: np.ndarray,
+    price_sensitivity: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Apply held coupons to the user's first successful order (orders sorted by time).
+    """Apply held coupons to the user's first successful order (orders sorted by time), with
+    the user's `redeem_probability`; an unused coupon stays held.
 
     Returns (discount per order, campaign index of the coupon used or -1); marks coupons used."""
     discount = np.zeros(len(order_user))
@@ -60,7 +68,8 @@ def redeem(
     candidate = np.flatnonzero(order_ok & (holding.active_value()[order_user] > 0))
     _, first = np.unique(order_user[candidate], return_index=True)
     chosen = candidate[first]
-    chosen = chosen[rng.random(len(chosen)) < REDEEM_PROBABILITY]
+    users = order_user[chosen]
+    chosen = chosen[rng.random(len(chosen)) < redeem_probability(price_sensitivity[users])]
     users = order_user[chosen]
     discount[chosen] = np.minimum(holding.value[users], order_gross[chosen])
     campaign[chosen] = holding.campaign[users]

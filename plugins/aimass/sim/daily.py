@@ -109,7 +109,7 @@ def simulate_day(sim: Simulation, day: int) -> DayRecord:
     offer = _coupon_offer(sim, day, active, core)
     horizon = config.truth_horizon_days
     horizon_p = horizon_probability(
-        sim, day, core, active, held_coupon_shift(sim, day, active, horizon)
+        sim, day, core, active, *held_coupon_effect(sim, day, active, horizon)
     )
 
     ads = simulate_ads(
@@ -123,7 +123,7 @@ def simulate_day(sim: Simulation, day: int) -> DayRecord:
         sim.chooser,
     )
     clicks = ads.clicks_per_user
-    p = behaviour.sigmoid(purchase_logit(sim, core, clicks, weekend, promo)[active])
+    p = purchase_probability(sim, day, core, clicks, weekend, promo)[active]
 
     rng = day_rng(seed, day, "visits")
     buyers = active[rng.random(len(active)) < p]
@@ -162,7 +162,22 @@ def simulate_day(sim: Simulation, day: int) -> DayRecord:
     return record
 
 
-def purchase_logit(sim: Simulation, core, clicks, weekend: bool, promo: bool) -> np.ndarray:
+def purchase_probability(
+    sim: Simulation, day: int, core, clicks, weekend: bool, promo: bool
+) -> np.ndarray:
+    """Today's purchase probability of every user: the log-odds model, plus the pull of a
+    held coupon (see `aimass.sim.behaviour.coupon_pull`)."""
+    traits = sim.world.traits
+    pull = coupon_weight(sim, day) * behaviour.coupon_pull(
+        traits.response_type, sim.holding.active_value(), traits.price_sensitivity
+    )
+    p = behaviour.sigmoid(purchase_logit(sim, day, core, clicks, weekend, promo))
+    return 1.0 - (1.0 - p) * (1.0 - pull)
+
+
+def purchase_logit(
+    sim: Simulation, day: int, core, clicks, weekend: bool, promo: bool
+) -> np.ndarray:
     """Today's purchase log-odds of every user (see `aimass.sim.behaviour`)."""
     traits, state = sim.world.traits, sim.users
     return (
@@ -170,10 +185,20 @@ def purchase_logit(sim: Simulation, core, clicks, weekend: bool, promo: bool) ->
         + behaviour.BETA_MOOD * state.in_market
         + behaviour.calendar_logit(weekend, promo, sim.world.config, traits.price_sensitivity)
         + behaviour.ad_logit(traits.ad_responsiveness, state.click_ewm + clicks)
-        + behaviour.coupon_shift(
+        + coupon_weight(sim, day)
+        * behaviour.coupon_shift(
             traits.response_type, sim.holding.active_value(), traits.price_sensitivity
         )
     )
+
+
+def coupon_weight(sim: Simulation, day: int) -> float:
+    """How much of a held coupon's effect is left on `day` (0 when no campaign runs)."""
+    campaigns = sim.world.coupon_campaigns
+    running = campaigns.running_on(day)
+    if running is None:
+        return 0.0
+    return float(behaviour.coupon_fade(day - campaigns.offer_day[running]))
 
 
 def _morning_changes(sim: Simulation, day: int, day_start: int) -> dict[str, Changes]:
@@ -237,14 +262,17 @@ def _coupon_offer(sim: Simulation, day: int, active: np.ndarray, core: np.ndarra
     s = traits.price_sensitivity[active]
     horizon = campaigns.horizon_days
     no_coupon = np.zeros((horizon, len(active)))
-    p_control = horizon_probability(sim, day, core, active, no_coupon)
+    p_control = horizon_probability(sim, day, core, active, no_coupon, no_coupon)
     truth_value, p_treated = [], []
+    fade = behaviour.coupon_fade(np.arange(horizon))[:, None]
     for v in campaigns.coupon_values:
-        shift = behaviour.coupon_shift(traits.response_type[active], np.full(len(active), v), s)
+        offered = np.full(len(active), v)
+        shift = behaviour.coupon_shift(traits.response_type[active], offered, s)
+        pull = behaviour.coupon_pull(traits.response_type[active], offered, s)
         p_treated.append(
-            horizon_probability(sim, day, core, active, np.broadcast_to(shift, no_coupon.shape))
+            horizon_probability(sim, day, core, active, fade * shift[None, :], fade * pull[None, :])
         )
-        truth_value.append(np.full(len(active), v))
+        truth_value.append(offered)
     n_values = len(campaigns.coupon_values)
     return CouponOffer(
         campaign=k,
@@ -257,29 +285,29 @@ def _coupon_offer(sim: Simulation, day: int, active: np.ndarray, core: np.ndarra
     )
 
 
-def held_coupon_shift(sim: Simulation, day: int, users: np.ndarray, horizon: int) -> np.ndarray:
-    """(days x users) log-odds shift of the coupons users hold now, while their campaign runs."""
-    traits, campaigns = sim.world.traits, sim.world.coupon_campaigns
-    shift = behaviour.coupon_shift(
-        traits.response_type[users],
-        sim.holding.active_value()[users],
-        traits.price_sensitivity[users],
-    )
-    running = campaigns.running_on(day)
-    return np.array(
-        [
-            shift
-            if running is not None and campaigns.running_on(day + h) == running
-            else np.zeros(len(users))
-            for h in range(horizon)
-        ]
-    ).reshape(horizon, len(users))
+def held_coupon_effect(sim: Simulation, day: int, users: np.ndarray, horizon: int):
+    """(log-odds shift, daily pull), each (days x users), of the coupons users hold now while
+    their campaign runs, faded by the days since its offer."""
+    traits = sim.world.traits
+    held = sim.holding.active_value()[users]
+    kind, sensitivity = traits.response_type[users], traits.price_sensitivity[users]
+    shift = behaviour.coupon_shift(kind, held, sensitivity)
+    pull = behaviour.coupon_pull(kind, held, sensitivity)
+    running = sim.world.coupon_campaigns.running_on(day)
+    same_campaign = [
+        sim.world.coupon_campaigns.running_on(day + h) == running for h in range(horizon)
+    ]
+    weight = np.array(
+        [coupon_weight(sim, day + h) if same else 0.0 for h, same in enumerate(same_campaign)]
+    )[:, None]
+    return weight * shift[None, :], weight * pull[None, :]
 
 
-def horizon_probability(sim: Simulation, day: int, core, users, shift) -> np.ndarray:
+def horizon_probability(sim: Simulation, day: int, core, users, shift, pull) -> np.ndarray:
     """True P(at least one order on days day..day+H-1) from the state at the start of `day`
     (H = len(shift)): history terms held as today, calendar per day, the mood integrated
-    out, ad clicks at their remembered level, `shift` (days x users) added."""
+    out, ad clicks at their remembered level, the coupon's `shift` (log-odds) and `pull`
+    (daily probability), each days x users."""
     config, traits, state = sim.world.config, sim.world.traits, sim.users
     frozen = (core + behaviour.ad_logit(traits.ad_responsiveness, state.click_ewm))[users]
     s = traits.price_sensitivity[users]
@@ -291,7 +319,7 @@ def horizon_probability(sim: Simulation, day: int, core, users, shift) -> np.nda
         entry.append(behaviour.mood_entry(traits.mood_entry[users], promo))
     logit = frozen[None, :] + np.array(calendar).reshape(len(shift), len(users)) + shift
     return behaviour.horizon_purchase_prob(
-        logit, np.array(entry).reshape(len(shift), len(users)), state.in_market[users]
+        logit, np.array(entry).reshape(len(shift), len(users)), state.in_market[users], pull
     )
 
 
@@ -303,7 +331,12 @@ def _orders_and_after(sim, day, day_start, sessions: DaySessions, ads, offer, ch
     cancelled = rng.random(n_orders) < config.cancel_rate * (0.7 + 0.6 * s)
     updated = np.minimum(sessions.order_ts + rng.integers(60, 7200, n_orders), day_start + DAY - 1)
     discount, coupon_campaign = coupons.redeem(
-        rng, sim.holding, sessions.order_user, ~cancelled, sessions.order_gross
+        rng,
+        sim.holding,
+        sessions.order_user,
+        ~cancelled,
+        sessions.order_gross,
+        world.traits.price_sensitivity,
     )
     first_line = np.searchsorted(sessions.line_order, np.arange(n_orders))
     first_item = sessions.line_item[first_line] if n_orders else np.zeros(0, dtype=np.int64)
@@ -317,6 +350,7 @@ def _orders_and_after(sim, day, day_start, sessions: DaySessions, ads, offer, ch
         sessions.session_start_s,
         sessions.session_user,
         world.traits.engagement,
+        world.traits.response_type == behaviour.SLEEPING_DOG,
     )
     line_merchant = world.items.merchant[sessions.line_item]
     orders_per_merchant = np.bincount(

@@ -1,5 +1,7 @@
 """Feedback: product reviews and after-sales ratings some days after an order, and ratings of
-the shop's recommendations during sessions. Ratings follow the merchant's hidden quality."""
+the shop's recommendations during sessions. Ratings follow the merchant's hidden quality;
+users who dislike being marketed to (the coupon response type "sleeping dog") rate the
+shop's recommendations and its after-sales service lower."""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ FEEDBACK_KINDS = ("review", "after_sales", "recommendation")
 REVIEW, AFTER_SALES, RECOMMENDATION = range(3)
 TEXTS_PER_RATING = len(vocab.REVIEW_TEXTS[1])
 REVIEW_TEXTS = [text for rating in range(1, 6) for text in vocab.REVIEW_TEXTS[rating]]
+AVERSE_RECOMMENDATION_PENALTY = 1.5  # stars off a recommendation rating
+AVERSE_AFTER_SALES_PENALTY = 1.0  # stars off an after-sales rating
 
 
 @dataclass(frozen=True)
@@ -39,16 +43,32 @@ def simulate_feedback(
     session_start_s: np.ndarray,
     session_user: np.ndarray,
     engagement: np.ndarray,
+    marketing_averse: np.ndarray,
 ) -> DayFeedback:
-    """`order` holds the index of the day's order, `text` an index into REVIEW_TEXTS (-1 none)."""
+    """`order` holds the index of the day's order, `text` an index into REVIEW_TEXTS (-1 none).
+    `marketing_averse` flags (per user) those who rate recommendations and service lower."""
     n_orders = len(order_ts)
     quality = item_quality[order_first_item]
     reviewed = np.flatnonzero(~order_cancelled & (rng.random(n_orders) < 0.22))
     rated = np.flatnonzero(rng.random(n_orders) < np.where(order_cancelled, 0.3, 0.12))
     review_rating = _rating(rng, 1 + 4 * quality[reviewed], 0.9)
-    after_rating = _rating(rng, 1 + 4 * quality[rated] - 1.5 * order_cancelled[rated], 0.8)
+    after_rating = _rating(
+        rng,
+        1
+        + 4 * quality[rated]
+        - 1.5 * order_cancelled[rated]
+        - AVERSE_AFTER_SALES_PENALTY * marketing_averse[order_user[rated]],
+        0.8,
+    )
     asked = np.flatnonzero(rng.random(len(session_user)) < 0.03)
-    rec_rating = _rating(rng, 2.6 + 0.5 * np.log(engagement[session_user[asked]] + 0.5), 0.9)
+    asked_user = session_user[asked]
+    rec_rating = _rating(
+        rng,
+        2.6
+        + 0.5 * np.log(engagement[asked_user] + 0.5)
+        - AVERSE_RECOMMENDATION_PENALTY * marketing_averse[asked_user],
+        0.9,
+    )
     text_pick = rng.integers(0, TEXTS_PER_RATING, len(reviewed))
     ts = np.concatenate(
         [

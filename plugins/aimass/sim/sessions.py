@@ -20,6 +20,9 @@ EVENT_TYPES = ("view", "search", "favorite", "like", "comment", "add_to_cart", "
 VIEW, SEARCH, FAVORITE, LIKE, COMMENT, ADD_TO_CART, ORDER, PAYMENT = range(len(EVENT_TYPES))
 BROWSE_WEIGHTS = np.array([0.62, 0.14, 0.06, 0.07, 0.02, 0.09])
 MOOD_BROWSE_WEIGHTS = np.array([0.58, 0.14, 0.06, 0.05, 0.02, 0.22])
+# Price watchers save items to wait for a deal: the favourite share of browse events scales
+# with price sensitivity (taken from the views, so the cart share stays as above).
+FAVORITE_BASE, FAVORITE_PRICE_WATCH = 0.15, 2.5
 SEARCH_QUERIES = [
     modifier + product
     for category in vocab.CATEGORY_NAMES
@@ -107,7 +110,7 @@ def simulate_sessions(rng: np.random.Generator, inp: SessionInputs) -> DaySessio
         np.where(step % 2 == 0, VIEW, ADD_TO_CART),
         np.where(step == 2 * n_lines, ORDER, PAYMENT),
     )
-    browse_type = _browse_types(rng, inp.in_market[event_user])
+    browse_type = _browse_types(rng, inp.in_market[event_user], inp.price_sensitivity[event_user])
     event_type = np.where(in_browse, browse_type, structured_type)
     line_of_event = (np.cumsum(lines) - lines)[event_session] + np.maximum(step, 0) // 2
     structured_item = np.full(len(step), -1)
@@ -178,13 +181,22 @@ def _session_device(rng, users: np.ndarray, secondary: np.ndarray) -> np.ndarray
     return np.where(use_other, other, users)
 
 
-def _browse_types(rng, in_market: np.ndarray) -> np.ndarray:
-    cum_calm = np.cumsum(BROWSE_WEIGHTS / BROWSE_WEIGHTS.sum())
-    cum_mood = np.cumsum(MOOD_BROWSE_WEIGHTS / MOOD_BROWSE_WEIGHTS.sum())
+def favorite_factor(price_sensitivity: np.ndarray) -> np.ndarray:
+    """How many times the base favourite share a user saves (price watchers save more)."""
+    return FAVORITE_BASE + FAVORITE_PRICE_WATCH * np.asarray(price_sensitivity) ** 2
+
+
+def _browse_types(rng, in_market: np.ndarray, price_sensitivity: np.ndarray) -> np.ndarray:
+    """Event type per browse event: the calm or in-the-mood mix, with the user's favourite
+    share moved to or from the views."""
+    weights = np.where(in_market[:, None], MOOD_BROWSE_WEIGHTS, BROWSE_WEIGHTS)
+    weights = weights / weights.sum(axis=1, keepdims=True)
+    favorite = weights[:, FAVORITE] * favorite_factor(price_sensitivity)
+    weights[:, VIEW] += weights[:, FAVORITE] - favorite
+    weights[:, FAVORITE] = favorite
+    cum = np.cumsum(weights, axis=1)
     u = rng.random(len(in_market))
-    calm = np.searchsorted(cum_calm, u, side="right")
-    mood = np.searchsorted(cum_mood, u, side="right")
-    return np.minimum(np.where(in_market, mood, calm), ADD_TO_CART)
+    return np.minimum((u[:, None] >= cum).sum(axis=1), ADD_TO_CART)
 
 
 def _pick_items(rng, inp: SessionInputs, users: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ import numpy as np
 from aimass.sim import behaviour
 from aimass.sim.ads import CHANNEL_SPECS
 from aimass.sim.clock import DAY, epoch_seconds
-from aimass.sim.daily import SECOND_ORDER_PROBABILITY, Simulation, purchase_logit
+from aimass.sim.daily import SECOND_ORDER_PROBABILITY, Simulation, purchase_probability
 from aimass.sim.rng import day_rng
 from aimass.sim.sessions import BROWSE_WEIGHTS, MOOD_BROWSE_WEIGHTS
 
@@ -40,7 +40,7 @@ def warm_up(sim: Simulation, days: int = WARM_UP_DAYS) -> None:
         state.in_market = behaviour.step_mood(rng, state.in_market, traits.mood_entry, False)
         clicks = rng.poisson(_expected_clicks(sim, day)) * is_user
         core = behaviour.logit_core(traits, state, day, tenure, config.base_logit)
-        p = behaviour.sigmoid(purchase_logit(sim, core, clicks, weekend, False))
+        p = purchase_probability(sim, day, core, clicks, weekend, False)
         orders = (rng.random(n) < p) * (1 + (rng.random(n) < SECOND_ORDER_PROBABILITY)) * is_user
         rate = behaviour.session_rate(
             traits, state.in_market, weekend, False, clicks, config.session_rate
