@@ -10,9 +10,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ml.features import FeatureSpec, prepare_matrix, select_features
+from ml.features import FeatureSpec, select_features
 from ml.uplift.config import UpliftConfig
 from ml.uplift.data import CONVERTED, REDEEMED, REVENUE, TREATMENT, VALUE, feature_frame
+from ml.uplift.derived import uplift_matrix, with_derived_features
 from ml.uplift.learners import Effects, fit_booster, fit_learner
 from ml.uplift.metrics import ipw_policy_value, uplift_metrics
 from ml.uplift.model import UpliftModel
@@ -60,7 +61,7 @@ def redeem_shares(train: pd.DataFrame, values: tuple[float, ...]) -> dict[float,
 
 def fit_candidates(train: pd.DataFrame, values: tuple[float, ...], config: UpliftConfig):
     """Every configured learner on the training campaigns, plus the propensity baseline."""
-    spec = select_features(feature_frame(train))
+    spec = select_features(feature_frame(with_derived_features(train)))
     params, rounds = config.lightgbm.params, config.lightgbm.num_boost_round
     order_value = order_value_of(train)
     shares = redeem_shares(train, values)
@@ -78,7 +79,7 @@ def fit_candidates(train: pd.DataFrame, values: tuple[float, ...], config: Uplif
         )
         models[kind] = UpliftModel(learner, spec, values, order_value, shares)
     propensity = fit_booster(
-        prepare_matrix(train, spec), train[CONVERTED].to_numpy(), params, rounds
+        uplift_matrix(train, spec), train[CONVERTED].to_numpy(), params, rounds
     )
     return FittedCandidates(spec, values, models, propensity)
 
@@ -277,7 +278,7 @@ def baseline_scores(
     the propensity model's P(buy) and the oracle's true mean uplift."""
     rng = np.random.default_rng(config.evaluation.random_seed)
     propensity = np.asarray(
-        candidates.propensity.predict(prepare_matrix(frame, candidates.spec)), dtype="float64"
+        candidates.propensity.predict(uplift_matrix(frame, candidates.spec)), dtype="float64"
     )
     return {
         "random": rng.random(len(frame)),

@@ -13,7 +13,8 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from ml.features import FeatureSpec, prepare_matrix
+from ml.features import FeatureSpec
+from ml.uplift.derived import uplift_matrix
 
 VALUE_FEATURE = "offered_coupon_value"
 
@@ -118,7 +119,7 @@ def fit_learner(
     rounds: int,
 ) -> Learner:
     """Fit the `kind` meta-learner (t_learner, x_learner, s_learner) on randomized rows."""
-    matrix = prepare_matrix(frame, spec)
+    matrix = uplift_matrix(frame, spec)
     treated = np.asarray(treatment) == 1
     value = np.where(treated, np.asarray(value, dtype="float64"), 0.0)
     y = np.asarray(outcome, dtype="float64")

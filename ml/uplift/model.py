@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ml.features import FeatureSpec, prepare_matrix
+from ml.features import FeatureSpec
+from ml.uplift.derived import uplift_matrix
 from ml.uplift.learners import Effects, Learner
 
 ARTIFACT_FORMAT = "aimass.coupon-uplift-model/1"
@@ -28,8 +29,9 @@ class UpliftModel:
     redeem_share: dict[float, float] = field(default_factory=dict)
 
     def effects(self, frame: pd.DataFrame, values: tuple[float, ...] | None = None) -> Effects:
-        """Purchase probability with and without each coupon value, for a feature frame."""
-        return self.learner.effects(prepare_matrix(frame, self.spec), values or self.values)
+        """Purchase probability with and without each coupon value, for a feature frame (the
+        columns of the feature marts; the derived rates are added here)."""
+        return self.learner.effects(uplift_matrix(frame, self.spec), values or self.values)
 
     def redemption_probability(self, effects: Effects) -> np.ndarray:
         """P(coupon redeemed) per user and value: P(buy | coupon) × redeem share of buyers."""

@@ -89,8 +89,9 @@ def train_and_register_uplift(
     force: bool = False,
 ) -> dict:
     """Fit every configured learner on the training campaigns, choose one by validation Qini,
-    evaluate it on the held-out test campaign(s) against the baselines (and the champion),
-    register it, and promote it when the rule allows. `as_of`: only campaigns whose outcome
+    fit it again on the training and validation campaigns, evaluate that fit on the held-out
+    test campaign(s) against the baselines (and the champion), register it, and promote it
+    when the rule allows. `as_of`: only campaigns whose outcome
     window ended before it (default: all completed campaigns)."""
     cfg = config or load_uplift_config()
     if as_of is not None and not force:
@@ -126,6 +127,10 @@ def train_and_register_uplift(
         scores = {kind: model.effects(validation).mean_uplift()}
         validation_qini[kind] = evaluate_scores(validation, scores, cfg)[kind]["qini"]
     chosen = max(cfg.learners, key=lambda k: (validation_qini[k], -cfg.learners.index(k)))
+    # the learner is chosen; every candidate (and the propensity baseline) is fitted again on
+    # the training and validation campaigns, and those fits face the test
+    fitted = pd.concat([frames["train"], validation], ignore_index=True)
+    candidates = fit_candidates(fitted, values, cfg)
     model = candidates.models[chosen]
 
     effects = model.effects(test)
@@ -175,6 +180,7 @@ def train_and_register_uplift(
         "order_value": model.order_value,
         "redeem_share": {f"{k:g}": v for k, v in model.redeem_share.items()},
         "rows": {name: len(frames[name]) for name in SPLITS},
+        "fitted_on": list(split.train + split.validation),
         "campaigns": _campaign_rows(frame, split),
         "economics": cfg.economics.__dict__,
     }

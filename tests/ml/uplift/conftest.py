@@ -20,8 +20,13 @@ def coupon_shop():
 
 @pytest.fixture(scope="session")
 def uplift_config():
-    # a coupon pays off more often with this margin, so budgets bind in the tests
-    return load_uplift_config(economics={"margin": 0.6}, lightgbm={"num_boost_round": 150})
+    # a coupon pays off more often with this margin, so budgets bind in the tests; the five
+    # synthetic campaigns leave one for validation and one for the test
+    return load_uplift_config(
+        economics={"margin": 0.6},
+        lightgbm={"num_boost_round": 150},
+        campaigns={"validation_campaigns": 1, "test_campaigns": 1},
+    )
 
 
 @pytest.fixture(scope="module")
