@@ -54,6 +54,7 @@ def test_campaign_dag_trains_a_champion_then_writes_an_exact_list(platform_env, 
     config = tmp_path / "coupon.yml"
     config.write_text(
         "economics: {margin: 0.6}\nlearners: [s_learner]\nlightgbm: {num_boost_round: 80}\n"
+        "campaigns: {validation_campaigns: 1, test_campaigns: 1}\n"
     )
     env = {**platform_env, "AIMASS_COUPON_UPLIFT_CONFIG": str(config)}
     conf = {
