@@ -37,7 +37,7 @@ setup: install ## find or start PostgreSQL, create the databases, migrate Airflo
 	@echo "Airflow metadata database migrated."
 	@$(WITH_ENV) $(BIN)/python -m aimass.orchestration.pools
 
-demo: setup ## run ingest → marts → propensity once through Airflow on the simulated shop, summarise
+demo: setup ## run the DAG chain once through Airflow on the simulated shop (ingest → marts → propensity → recommendations → coupon campaign), summarise
 	$(WITH_ENV) AIMASS_TASK_RETRIES=0 $(BIN)/python -m aimass.demo --day $(DEMO_DAY)
 
 test: setup browser ## run the whole test suite (unit, dbt, GX, Airflow end-to-end, browser)

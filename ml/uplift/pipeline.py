@@ -273,7 +273,7 @@ def _verdict(chosen, metrics, baselines, qini_vs_oracle, policies) -> str:
         f"{name} {m['qini']:.3f}" for name, m in baselines.items() if name != "oracle" and m
     ]
     if compared:
-        parts.append(f" against {', '.join(compared)} on the held-out campaign")
+        parts.append(f" against {', '.join(compared)} on the held-out campaigns")
     if qini_vs_oracle is not None:
         parts.append(
             f"; {qini_vs_oracle:.0%} of the simulator oracle's Qini "

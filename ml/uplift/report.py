@@ -46,7 +46,7 @@ def _compared(metrics: dict) -> dict[str, dict]:
     return out
 
 
-def qini_chart(metrics: dict, *, title: str = "Qini curve (held-out campaign)") -> str:
+def qini_chart(metrics: dict, *, title: str = "Qini curve (held-out campaigns)") -> str:
     """SVG: incremental buyers against the share of users targeted, per ranking."""
     chosen = metrics.get("learner")
     series = []
@@ -83,7 +83,7 @@ def _policy_section(metrics: dict) -> str:
             ]
         )
     return (
-        "<h2>Policy value (inverse propensity weighting on the held-out campaign)</h2>"
+        "<h2>Policy value (inverse propensity weighting on the held-out campaigns)</h2>"
         "<p>Each targeted policy may send coupons to the same share of users; the uplift "
         "model and the oracle send only where the expected net value is positive. Net value = "
         "revenue × margin − redeemed coupon value − sending cost.</p>"
@@ -170,6 +170,6 @@ def write_qini_svg(conn, model_name: str, model_version: str, path: str | Path) 
     record = get_model(conn, model_name, model_version, with_artifact=False)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    svg = qini_chart(record.metrics, title=f"Qini curve, held-out campaign ({model_version})")
+    svg = qini_chart(record.metrics, title=f"Qini curve, held-out campaigns ({model_version})")
     path.write_text(svg + "\n", encoding="utf-8")
     return path

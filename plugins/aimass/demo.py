@@ -20,12 +20,14 @@ from psycopg2 import sql
 
 from aimass.settings import load_settings
 
-# The DAGs a day flows through, in the order the Assets chain them.
+# The DAGs a day flows through, in the order the Assets chain them; the coupon campaign, which
+# marketing triggers by hand, plans one campaign with its default parameters at the end.
 DEMO_CHAIN = (
     "aimass_ingest",
     "aimass_marts",
     "aimass_propensity",
     "aimass_recommendations",
+    "aimass_coupon_campaign",
 )
 MART_TABLES_SQL = """
 select table_schema, table_name
@@ -106,7 +108,44 @@ def summary(warehouse_url: str) -> str:
         )
         out.append("\nTop-scored users (marts.propensity_latest):")
         out += [f"  {r[0]:<12} p={float(r[1]):.3f}  decile {r[2]}  {r[3] or ''}" for r in cur]
+        out += _coupon_summary(cur)
     return "\n".join(out)
+
+
+def _coupon_summary(cur) -> list[str]:
+    """The coupon champion's held-out Qini against its baselines, and the planned campaign."""
+    cur.execute(
+        "select model_version, metrics->>'learner', (metrics->>'qini')::float, "
+        "(metrics#>>'{baselines,propensity,qini}')::float, "
+        "(metrics#>>'{baselines,random,qini}')::float, (metrics->>'qini_vs_oracle')::float "
+        "from ml.model_registry where model_name = 'coupon_uplift' and status = 'champion'"
+    )
+    row = cur.fetchone()
+    if row is None:
+        return ["\nCoupon uplift: no champion model."]
+    version, learner, qini, propensity, random, vs_oracle = row
+    out = [
+        f"\nCoupon uplift champion {version} ({learner}), held-out campaigns: Qini {qini:.3f}"
+        f" (propensity targeting {_fmt(propensity)}, random {_fmt(random)}; "
+        f"{_fmt(vs_oracle, '.0%')} of the simulator oracle's)"
+    ]
+    cur.execute(
+        "select campaign_name, campaign_date, count(*) filter (where selected), "
+        "sum(coupon_value) filter (where selected), sum(expected_net_value) filter (where selected) "
+        "from marts.coupon_targets_latest group by 1, 2 order by max(planned_at) desc limit 1"
+    )
+    plan_row = cur.fetchone()
+    if plan_row:
+        name, day, sent, face, gain = plan_row
+        out.append(
+            f"Coupon campaign '{name}' for {day} (marts.coupon_targets_latest): {sent} coupons, "
+            f"face value {float(face or 0):,.0f}, expected net gain {float(gain or 0):,.0f}"
+        )
+    return out
+
+
+def _fmt(value: float | None, spec: str = ".3f") -> str:
+    return "n/a" if value is None else format(value, spec)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -143,10 +182,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {dag_id} finished in {elapsed:.0f} s.", flush=True)
     print(f"Pipeline finished in {time.monotonic() - started:.0f} s.\n")
     print(summary(settings.require_warehouse_url()))
+    exports = settings.home / "exports" / "coupon_targets"
     print(
         "\nWhere next:\n"
         "  psql \"$AIMASS_WAREHOUSE_URL\" -c 'select * from marts.propensity_latest limit 20'"
-        "   (after: set -a; . .aimass/runtime.env)\n"
+        "   (after: set -a; . .aimass/runtime.env)"
+    )
+    print(f"  {exports}/   — the planned coupon campaign as CSV")
+    print(
         "  make airflow   — the web UI, to trigger runs with parameters\n"
         "  make test      — the whole test suite"
     )

@@ -19,6 +19,11 @@ def test_chain_starts_with_ingestion_and_follows_the_assets():
     assert DEMO_CHAIN[:3] == ("aimass_ingest", "aimass_marts", "aimass_propensity")
 
 
+def test_the_coupon_campaign_is_planned_last_after_the_models_it_reads():
+    assert DEMO_CHAIN[-1] == "aimass_coupon_campaign"
+    assert DEMO_CHAIN.index("aimass_propensity") < DEMO_CHAIN.index("aimass_coupon_campaign")
+
+
 def test_conf_keys_go_to_the_dags_that_declare_them():
     runs, missing = plan(
         {"shop_profile": "tiny", "force_retrain": True, "full_refresh": False},
