@@ -108,38 +108,35 @@ def summary(warehouse_url: str) -> str:
         )
         out.append("\nTop-scored users (marts.propensity_latest):")
         out += [f"  {r[0]:<12} p={float(r[1]):.3f}  decile {r[2]}  {r[3] or ''}" for r in cur]
-        out += _coupon_summary(cur)
+        out += _coupon_summary(conn)
     return "\n".join(out)
 
 
-def _coupon_summary(cur) -> list[str]:
-    """The coupon champion's held-out Qini against its baselines, and the planned campaign."""
-    cur.execute(
-        "select model_version, metrics->>'learner', (metrics->>'qini')::float, "
-        "(metrics#>>'{baselines,propensity,qini}')::float, "
-        "(metrics#>>'{baselines,random,qini}')::float, (metrics->>'qini_vs_oracle')::float "
-        "from ml.model_registry where model_name = 'coupon_uplift' and status = 'champion'"
-    )
-    row = cur.fetchone()
-    if row is None:
+def _coupon_summary(conn) -> list[str]:
+    """The coupon champion's held-out Qini against its baselines, and the newest planned campaign."""
+    from aimass.ui.overview import campaign_targets
+    from ml.registry import get_champion
+
+    champion = get_champion(conn, "coupon_uplift", with_artifact=False)
+    if champion is None:
         return ["\nCoupon uplift: no champion model."]
-    version, learner, qini, propensity, random, vs_oracle = row
+    m = champion.metrics
+    baselines = m.get("baselines") or {}
     out = [
-        f"\nCoupon uplift champion {version} ({learner}), held-out campaigns: Qini {qini:.3f}"
-        f" (propensity targeting {_fmt(propensity)}, random {_fmt(random)}; "
-        f"{_fmt(vs_oracle, '.0%')} of the simulator oracle's)"
+        f"\nCoupon uplift champion {champion.model_version} ({m.get('learner')}), held-out "
+        f"campaigns: Qini {_fmt(m.get('qini'))} (propensity targeting "
+        f"{_fmt((baselines.get('propensity') or {}).get('qini'))}, random "
+        f"{_fmt((baselines.get('random') or {}).get('qini'))}; "
+        f"{_fmt(m.get('qini_vs_oracle'), '.0%')} of the simulator oracle's)"
     ]
-    cur.execute(
-        "select campaign_name, campaign_date, count(*) filter (where selected), "
-        "sum(coupon_value) filter (where selected), sum(expected_net_value) filter (where selected) "
-        "from marts.coupon_targets_latest group by 1, 2 order by max(planned_at) desc limit 1"
-    )
-    plan_row = cur.fetchone()
-    if plan_row:
-        name, day, sent, face, gain = plan_row
+    plans = campaign_targets(conn)
+    if plans:
+        p = plans[0]
         out.append(
-            f"Coupon campaign '{name}' for {day} (marts.coupon_targets_latest): {sent} coupons, "
-            f"face value {float(face or 0):,.0f}, expected net gain {float(gain or 0):,.0f}"
+            f"Coupon campaign '{p['campaign_name']}' for {p['campaign_date']} "
+            f"(marts.coupon_targets_latest): {p['selected_users']} coupons, face value "
+            f"{float(p['budget_used'] or 0):,.0f}, expected net gain "
+            f"{float(p['expected_net_value'] or 0):,.0f}"
         )
     return out
 
@@ -182,17 +179,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {dag_id} finished in {elapsed:.0f} s.", flush=True)
     print(f"Pipeline finished in {time.monotonic() - started:.0f} s.\n")
     print(summary(settings.require_warehouse_url()))
-    exports = settings.home / "exports" / "coupon_targets"
-    print(
-        "\nWhere next:\n"
+    where_next = [
+        "\nWhere next:",
         "  psql \"$AIMASS_WAREHOUSE_URL\" -c 'select * from marts.propensity_latest limit 20'"
-        "   (after: set -a; . .aimass/runtime.env)"
-    )
-    print(f"  {exports}/   — the planned coupon campaign as CSV")
-    print(
-        "  make airflow   — the web UI, to trigger runs with parameters\n"
-        "  make test      — the whole test suite"
-    )
+        "   (after: set -a; . .aimass/runtime.env)",
+        f"  {settings.home / 'exports' / 'coupon_targets'}/   — the planned coupon campaign as CSV",
+        "  make airflow   — the web UI, to trigger runs with parameters",
+        "  make test      — the whole test suite",
+    ]
+    print("\n".join(where_next))
     return 0
 
 
