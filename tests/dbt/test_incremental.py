@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import psycopg2
 import pytest
+import yaml
 
-from aimass.transform import dbt_build, run_dbt
+from aimass.transform import dbt_build, project_dir, run_dbt
 from tests.dbt.dbt_harness import comparable_columns, fresh_warehouse, rows_missing, scalar
 from tests.dbt.dbt_raw_loader import load_raw, split_by_day
 from tests.dbt.dbt_shop_fixture import DAYS, START, build_shop
@@ -25,6 +26,9 @@ COMPARED = (
     "intermediate.int_user_days_accumulated",
 )
 LAST_DAY = START + timedelta(days=DAYS - 1)
+LOOKBACK_DAYS = yaml.safe_load((project_dir() / "dbt_project.yml").read_text())["vars"][
+    "lookback_days"
+]
 
 
 def _next_morning(day):
@@ -125,8 +129,8 @@ def test_incremental_run_only_processes_what_changed(incremental_then_full):
         conn,
         "select count(*) from after_incremental.fct_events "
         "where event_date >= %s or event_id = any(%s)",
-        # lookback_days = 3 before the newest day already built (the day before LAST_DAY)
-        (LAST_DAY - timedelta(days=1 + 3), late_ids),
+        # lookback_days before the newest day already built (the day before LAST_DAY)
+        (LAST_DAY - timedelta(days=1 + LOOKBACK_DAYS), late_ids),
     )
     first_as_of = scalar(
         conn, "select min(as_of_date) from after_incremental.fct_user_features_daily"

@@ -1,7 +1,7 @@
 {#- Shared pieces of the staging models: incremental intake of raw rows and de-duplication. -#}
 
 {#- Raw rows to read on this run: every row on a full build; on an incremental run the rows
-    loaded since the newest load already staged (minus `load_overlap_hours`). -#}
+    loaded since the newest load already staged (minus `load_overlap_minutes`). -#}
 {% macro raw_rows_loaded_since_last_run(loaded_at_column="_loaded_at") -%}
     {%- if is_incremental() %}
     where {{ loaded_at_column }} >= {{ loaded_since_cutoff('loaded_at') }}

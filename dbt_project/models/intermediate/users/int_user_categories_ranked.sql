@@ -32,11 +32,7 @@ rebuild_window as (
         {%- if is_incremental() %}
         coalesce(
             least(
-                (
-                    select min(changed.activity_date)
-                    from {{ ref('int_user_category_days_aggregated') }} as changed
-                    where changed.source_loaded_at >= {{ loaded_since_cutoff('source_loaded_at') }}
-                ),
+                {{ earliest_day_loaded_since_watermark(ref('int_user_category_days_aggregated')) }},
                 {{ lookback_start_day('activity_date') }}
             ),
             calendar.first_data_day

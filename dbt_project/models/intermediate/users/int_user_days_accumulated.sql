@@ -40,13 +40,7 @@ rebuild_window as (
     select
         coalesce(
             least(
-                (
-                    select min(user_days.activity_date)
-                    from {{ ref('int_user_days_aggregated') }} as user_days
-                    where
-                        user_days.source_loaded_at
-                        >= {{ loaded_since_cutoff('source_loaded_at') }}
-                ),
+                {{ earliest_day_loaded_since_watermark(ref('int_user_days_aggregated')) }},
                 {{ lookback_start_day('activity_date') }}
             ),
             (select calendar.first_data_day from calendar)

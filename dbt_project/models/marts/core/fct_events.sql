@@ -11,7 +11,7 @@
     )
 }}
 -- One row per behaviour event. Incremental: each run takes the staged events loaded since the
--- newest load already here (minus `load_overlap_hours`) and every event of the last
+-- newest load already here (minus `load_overlap_minutes`) and every event of the last
 -- `lookback_days` days.
 with
 

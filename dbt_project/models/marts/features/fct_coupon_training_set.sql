@@ -1,3 +1,14 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='coupon_campaign_id',
+        incremental_strategy='delete+insert',
+        indexes=[
+            {'columns': ['coupon_campaign_id', 'user_id'], 'unique': true},
+            {'columns': ['source_loaded_at']},
+        ],
+    )
+}}
 {%- set default_horizon = var('label_horizon_days') | int %}
 -- One row per (coupon_campaign_id, user_id) of every coupon campaign whose outcome window
 -- [offer_date, offer_date + horizon_days) is fully loaded: the randomised arm (treatment,
@@ -5,6 +16,9 @@
 -- fct_user_features_daily, so the uplift model scores with the propensity feature code), and
 -- the outcome: a purchase (order not cancelled) in the window, its revenue, and whether the
 -- user's coupon was redeemed in the window.
+-- Incremental runs rebuild whole campaigns: those not here yet, those whose window reaches a
+-- day int_user_days_accumulated rebuilt in the same invocation (else the last `lookback_days`),
+-- and those with assignment or campaign rows loaded since this model's watermark.
 with
 
 assignments as (
@@ -25,16 +39,55 @@ redemptions as (
 
 ),
 
-features as (
-
-    select * from {{ ref('fct_user_features_daily') }}
-
-),
-
 calendar as (
 
     select min(last_data_day) as last_data_day
     from {{ ref('int_calendar_days_spined') }}
+
+),
+
+complete_campaigns as (
+
+    select
+        campaigns.coupon_campaign_id,
+        campaigns.offer_date,
+        coalesce(campaigns.horizon_days, {{ default_horizon }}) as horizon_days,
+        campaigns.loaded_at
+    from campaigns
+    cross join calendar
+    where
+        campaigns.offer_date + coalesce(campaigns.horizon_days, {{ default_horizon }})
+        <= calendar.last_data_day + 1
+
+),
+
+rebuilt_campaigns as (
+
+    select complete_campaigns.*
+    from complete_campaigns
+    {%- if is_incremental() %}
+    where
+        not exists (
+            select
+            from {{ this }} as built
+            where built.coupon_campaign_id = complete_campaigns.coupon_campaign_id
+        )
+        or complete_campaigns.offer_date + complete_campaigns.horizon_days - 1 >= (
+            select
+                coalesce(
+                    min(refreshed.activity_date),
+                    (select calendar.last_data_day from calendar) - {{ var('lookback_days') }}
+                )
+            from {{ ref('int_user_days_accumulated') }} as refreshed
+            where refreshed.refreshed_by_invocation = '{{ invocation_id }}'
+        )
+        or complete_campaigns.loaded_at >= {{ loaded_since_cutoff('source_loaded_at') }}
+        or complete_campaigns.coupon_campaign_id in (
+            select changed.coupon_campaign_id
+            from assignments as changed
+            where changed.loaded_at >= {{ loaded_since_cutoff('source_loaded_at') }}
+        )
+    {%- endif %}
 
 ),
 
@@ -46,15 +99,22 @@ offers as (
         assignments.is_treated,
         assignments.coupon_value,
         assignments.coupon_id,
-        campaigns.offer_date,
-        coalesce(campaigns.horizon_days, {{ default_horizon }}) as horizon_days
+        rebuilt_campaigns.offer_date,
+        rebuilt_campaigns.horizon_days,
+        greatest(assignments.loaded_at, rebuilt_campaigns.loaded_at) as source_loaded_at
     from assignments
-    inner join campaigns
-        on assignments.coupon_campaign_id = campaigns.coupon_campaign_id
-    cross join calendar
-    where
-        campaigns.offer_date + coalesce(campaigns.horizon_days, {{ default_horizon }})
-        <= calendar.last_data_day + 1
+    inner join rebuilt_campaigns
+        on assignments.coupon_campaign_id = rebuilt_campaigns.coupon_campaign_id
+
+),
+
+-- the features as of the offer dates of the rebuilt campaigns
+features as (
+
+    select *
+    from {{ ref('fct_user_features_daily') }}
+    -- an array, so the (as_of_date, user_id) index finds the few days
+    where as_of_date = any(array(select rebuilt_campaigns.offer_date from rebuilt_campaigns))
 
 ),
 
@@ -64,11 +124,12 @@ accumulated as (
     select *
     from {{ ref('int_user_days_accumulated') }}
     where
-        activity_date in (
-            select offers.offer_date - 1 from offers
+        activity_date = any(array(
+            select rebuilt_campaigns.offer_date - 1 from rebuilt_campaigns
             union
-            select offers.offer_date + offers.horizon_days - 1 from offers
-        )
+            select rebuilt_campaigns.offer_date + rebuilt_campaigns.horizon_days - 1
+            from rebuilt_campaigns
+        ))
 
 ),
 
@@ -120,7 +181,8 @@ select
     (outcomes.purchases_in_horizon > 0)::integer as converted_in_horizon,
     outcomes.revenue_in_horizon::numeric as revenue_in_horizon,
     (redeemed.user_id is not null)::integer as redeemed,
-    offers.horizon_days::integer as horizon_days
+    offers.horizon_days::integer as horizon_days,
+    offers.source_loaded_at
 from offers
 inner join outcomes
     on
