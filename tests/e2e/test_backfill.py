@@ -55,7 +55,7 @@ DAYS = [FIRST_DAY + timedelta(days=i) for i in range((LAST_DAY - FIRST_DAY).days
 CONF = '{"shop_profile": "tiny"}'
 PII_KEY = secrets.token_hex(32)
 # load metadata: which batch, when, from which file path; everything else must match
-LOAD_METADATA = {"_batch_id", "_loaded_at", "_source_uri", "loaded_at"}
+LOAD_METADATA = {"_batch_id", "_loaded_at", "_source_uri", "loaded_at", "source_loaded_at"}
 LOAD_LOG_COLUMNS = ("source", "ds", "status", "rows_in", "rows_loaded", "rows_rejected", "checksum")
 TIMEOUT_S = 2400  # a stuck run fails the test instead of hanging it
 
