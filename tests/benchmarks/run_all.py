@@ -133,6 +133,7 @@ def run_size(size: BenchSize, only: set[str] | None, env: dict[str, str], save) 
                 continue
             print(f"[{size.name}] {stage} {kwargs} ...", flush=True)
             result = run_stage(module, kwargs, Path(tmp), env)
+            result.update(revision=entry["revision"], measured_at=entry["measured_at"])
             entry["stages"][stage] = result
             entry["total_s"] = round(time.perf_counter() - started, 1)
             save(entry)
@@ -298,9 +299,7 @@ def render(report: dict) -> str:
         lines += [
             f"## {name}: {size['users']:,} users × {size['days']} days",
             "",
-            f"Measured {entry['measured_at']} at revision {entry['revision']} in "
-            f"{entry['total_s'] / 60:.1f} min."
-            + (f" {entry['note']}" if entry.get("note") else ""),
+            measured_line(entry) + (f" {entry['note']}" if entry.get("note") else ""),
             "",
             "| stage | number | compared with, in the same run | peak RSS |",
             "|---|---|---|---|",
@@ -381,6 +380,39 @@ def _fmt(value) -> str:
     return f"{round(value):,}"
 
 
+def kept_stages(entry: dict) -> dict:
+    """The stages of an earlier entry, each with the revision and time it was measured at."""
+    return {
+        stage: {
+            "revision": entry.get("revision"),
+            "measured_at": entry.get("measured_at"),
+            **result,
+        }
+        for stage, result in entry.get("stages", {}).items()
+    }
+
+
+def measured_line(entry: dict) -> str:
+    """When and at which revision the size's stages were measured (several, after --stage)."""
+    runs: dict[tuple, list[str]] = {}
+    for stage, result in entry["stages"].items():
+        key = (
+            result.get("measured_at", entry["measured_at"]),
+            result.get("revision", entry["revision"]),
+        )
+        runs.setdefault(key, []).append(stage)
+    if len(runs) == 1:
+        return (
+            f"Measured {entry['measured_at']} at revision {entry['revision']} in "
+            f"{entry['total_s'] / 60:.1f} min."
+        )
+    parts = [
+        f"{', '.join(stages)} measured {when} at revision {revision}"
+        for (when, revision), stages in sorted(runs.items(), key=lambda item: str(item[0][0]))
+    ]
+    return "; ".join(parts) + "."
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=list(SIZES), action="append", help="default: all")
@@ -402,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"warm-up imports: {warm_up(env)} s", flush=True)
     report["machine"] = machine_info()
     for name in args.size or list(SIZES):
-        kept = report["sizes"].get(name, {}).get("stages", {}) if args.stage else {}
+        kept = kept_stages(report["sizes"].get(name, {})) if args.stage else {}
 
         def save(entry: dict, name: str = name, kept: dict = kept) -> None:
             # stages not run this time (--stage) keep their earlier numbers
