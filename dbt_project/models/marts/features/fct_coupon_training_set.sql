@@ -66,6 +66,7 @@ rebuilt_campaigns as (
     select complete_campaigns.*
     from complete_campaigns
     {%- if is_incremental() %}
+    {%- set loaded_since = loaded_since_cutoff('source_loaded_at') %}
     where
         not exists (
             select
@@ -81,11 +82,11 @@ rebuilt_campaigns as (
             from {{ ref('int_user_days_accumulated') }} as refreshed
             where refreshed.refreshed_by_invocation = '{{ invocation_id }}'
         )
-        or complete_campaigns.loaded_at >= {{ loaded_since_cutoff('source_loaded_at') }}
+        or complete_campaigns.loaded_at >= {{ loaded_since }}
         or complete_campaigns.coupon_campaign_id in (
             select changed.coupon_campaign_id
             from assignments as changed
-            where changed.loaded_at >= {{ loaded_since_cutoff('source_loaded_at') }}
+            where changed.loaded_at >= {{ loaded_since }}
         )
     {%- endif %}
 
