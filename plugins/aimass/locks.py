@@ -5,6 +5,10 @@ when the process dies); every transaction that writes `raw` or changes the wareh
 holds it shared. So a build waits for the loads in flight, loads that start during a build
 wait for it, loads run beside each other, and two builds never overlap (two incremental
 merges of the same rows at once would both insert them).
+
+Changes to the layout (schemas, tables, grants) also hold the layout lock alone: two
+transactions granting on the same catalog row at once make PostgreSQL fail the second with
+"tuple concurrently updated", as parallel runs of a backfill would.
 """
 
 from __future__ import annotations
@@ -18,9 +22,13 @@ import psycopg2
 
 log = logging.getLogger(__name__)
 
-BUILD_LOCK_KEY = int.from_bytes(
-    hashlib.sha256(b"aimass.dbt_build").digest()[:8], "big", signed=True
-)
+
+def _lock_key(name: str) -> int:
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+BUILD_LOCK_KEY = _lock_key("aimass.dbt_build")
+LAYOUT_LOCK_KEY = _lock_key("aimass.layout")
 
 
 @contextmanager
@@ -45,3 +53,8 @@ def build_lock(warehouse_url: str) -> Iterator[None]:
 def share_build_lock(cur) -> None:
     """Hold the build lock shared until the cursor's transaction ends (waits for a build)."""
     cur.execute("select pg_advisory_xact_lock_shared(%s)", (BUILD_LOCK_KEY,))
+
+
+def hold_layout_lock(cur) -> None:
+    """Hold the layout lock alone until the cursor's transaction ends (waits for other changes)."""
+    cur.execute("select pg_advisory_xact_lock(%s)", (LAYOUT_LOCK_KEY,))

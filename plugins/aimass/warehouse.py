@@ -9,7 +9,7 @@ import psycopg2
 from psycopg2 import sql
 
 from aimass.contracts import SourceContract, load_contracts
-from aimass.locks import share_build_lock
+from aimass.locks import hold_layout_lock, share_build_lock
 
 SCHEMAS = ("raw", "quarantine", "staging", "intermediate", "marts", "ml", "audit", "sim_truth")
 ANALYST_ROLE = "aimass_analyst"
@@ -72,6 +72,7 @@ def ensure_layout(conn, contracts: dict[str, SourceContract] | None = None) -> N
     quarantine table per source contract. Safe to run again at any time."""
     contracts = contracts if contracts is not None else load_contracts()
     with conn.cursor() as cur:
+        hold_layout_lock(cur)  # before the build lock: both are always taken in this order
         share_build_lock(cur)  # grants on every mart must not race a dbt build replacing them
         for schema in SCHEMAS:
             cur.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
@@ -116,6 +117,7 @@ def _ensure_analyst_role(cur) -> None:
 def grant_ml_public(conn) -> None:
     """Let the analyst role read the public `ml` tables that exist now."""
     with conn.cursor() as cur:
+        hold_layout_lock(cur)
         cur.execute(
             "select table_name from information_schema.tables "
             "where table_schema = 'ml' and table_name = any(%s)",

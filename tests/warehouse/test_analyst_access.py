@@ -180,3 +180,35 @@ def _layout_collecting_errors(conn, errors: list) -> None:
         ensure_layout(conn)
     except Exception as exc:  # re-raised in the test's thread
         errors.append(exc)
+
+
+def test_two_layout_runs_at_once_on_one_warehouse_both_succeed(monkeypatch, warehouse_url):
+    """Parallel runs (a backfill) grant on the same catalog rows; the second waits, not fails."""
+    import aimass.warehouse as warehouse_module
+
+    granted = threading.Event()
+    grant_roles = warehouse_module._ensure_analyst_role
+
+    def grant_then_hold_the_transaction_open(cur) -> None:
+        grant_roles(cur)
+        if not granted.is_set():
+            granted.set()
+            time.sleep(1.0)  # the second run starts while these grants are uncommitted
+
+    monkeypatch.setattr(
+        warehouse_module, "_ensure_analyst_role", grant_then_hold_the_transaction_open
+    )
+    errors: list[BaseException] = []
+    with (
+        closing(psycopg2.connect(warehouse_url)) as first,
+        closing(psycopg2.connect(warehouse_url)) as second,
+    ):
+        threads = [threading.Thread(target=_layout_collecting_errors, args=(first, errors))]
+        threads[0].start()
+        assert granted.wait(timeout=30)
+        threads.append(threading.Thread(target=_layout_collecting_errors, args=(second, errors)))
+        threads[1].start()
+        for thread in threads:
+            thread.join(timeout=60)
+    if errors:
+        raise errors[0]
