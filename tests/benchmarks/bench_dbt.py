@@ -37,10 +37,20 @@ def next_morning(day: date) -> datetime:
     )
 
 
-def slowest_models(result: DbtResult, n: int = 5) -> list[tuple[str, float]]:
-    models = [r for r in result.results if r["unique_id"].startswith("model.")]
-    models.sort(key=lambda r: r["execution_time"] or 0, reverse=True)
-    return [(r["unique_id"].split(".")[-1], round(r["execution_time"], 2)) for r in models[:n]]
+def slowest_nodes(result: DbtResult, kind: str = "model", n: int = 5) -> list[tuple[str, float]]:
+    """The `n` slowest nodes of one kind (model, test, unit_test) and their seconds."""
+    nodes = [r for r in result.results if r["unique_id"].startswith(f"{kind}.")]
+    nodes.sort(key=lambda r: r["execution_time"] or 0, reverse=True)
+    return [(r["unique_id"].split(".")[-1], round(r["execution_time"], 2)) for r in nodes[:n]]
+
+
+def seconds_by_kind(result: DbtResult) -> dict[str, float]:
+    """Summed node seconds per kind (model, test, unit_test): where a build's time goes."""
+    totals: dict[str, float] = {}
+    for r in result.results:
+        kind = r["unique_id"].split(".")[0]
+        totals[kind] = round(totals.get(kind, 0.0) + (r["execution_time"] or 0), 1)
+    return totals
 
 
 def run(profile: str = "demo", days: int = 90, build: bool = False) -> dict:
@@ -92,8 +102,11 @@ def run(profile: str = "demo", days: int = 90, build: bool = False) -> dict:
         "ratio_without_startup": round(
             (incremental.seconds - startup.seconds) / (full.seconds - startup.seconds), 3
         ),
-        "slowest_models_incremental": slowest_models(incremental),
-        "slowest_models_full_refresh": slowest_models(full),
+        "node_seconds_incremental": seconds_by_kind(incremental),
+        "node_seconds_full_refresh": seconds_by_kind(full),
+        "slowest_models_incremental": slowest_nodes(incremental),
+        "slowest_models_full_refresh": slowest_nodes(full),
+        "slowest_tests_incremental": slowest_nodes(incremental, "test"),
         "simulate_s": round(simulate_s, 1),
         "peak_rss_mb": peak_rss_mb(),
     }

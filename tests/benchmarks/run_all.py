@@ -36,7 +36,12 @@ def stage_plan(size: BenchSize) -> list[tuple[str, str, dict | None, str]]:
     return [
         ("simulator", "bench_simulator", {"profile": size.profile}, ""),
         ("ingest", "bench_ingest", {"rows": size.day_events, "repeat": size.repeat}, ""),
-        ("dbt", "bench_dbt", {"profile": size.profile, "days": size.days}, ""),
+        (
+            "dbt",
+            "bench_dbt",
+            {"profile": size.profile, "days": size.days, "build": True},
+            "",
+        ),
         ("gx", "bench_gx", {"rows": size.users, "repeat": 2}, ""),
         (
             "train_score",
@@ -224,7 +229,7 @@ def stage_rows(stage: str, n: dict) -> tuple[str, str, str]:
         )
     if stage == "dbt":
         return (
-            f"dbt run ({_n(n['raw_rows'].get('events'))} events, {_n(n['feature_rows'])} "
+            f"{n.get('command', 'dbt run')} ({_n(n['raw_rows'].get('events'))} events, {_n(n['feature_rows'])} "
             "feature rows)",
             f"full refresh {n['full_refresh_s']} s; one incremental day {n['incremental_day_s']} s",
             f"ratio incremental/full **{n['ratio_incremental_to_full']:.2f}** "
