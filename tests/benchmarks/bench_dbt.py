@@ -41,7 +41,7 @@ def slowest_nodes(result: DbtResult, kind: str = "model", n: int = 5) -> list[tu
     """The `n` slowest nodes of one kind (model, test, unit_test) and their seconds."""
     nodes = [r for r in result.results if r["unique_id"].startswith(f"{kind}.")]
     nodes.sort(key=lambda r: r["execution_time"] or 0, reverse=True)
-    return [(r["unique_id"].split(".")[-1], round(r["execution_time"], 2)) for r in nodes[:n]]
+    return [(r["unique_id"].split(".")[2], round(r["execution_time"], 2)) for r in nodes[:n]]
 
 
 def seconds_by_kind(result: DbtResult) -> dict[str, float]:
