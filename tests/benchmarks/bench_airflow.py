@@ -6,9 +6,10 @@ up to its second-to-last day: ingest, dbt, gates, training, scoring; not timed) 
 `python -m aimass.demo --day D` for the shop's last day, timed: the wall seconds of the whole
 DAG chain for that one incremental day. Between the two it waits until the history's last load
 is older than dbt's `load_overlap_minutes` (a nightly run's previous load is a day old), so the
-timed day is the steady-state incremental day and not a re-read of loads minutes old. The sum of the task durations comes from Airflow's
-`task_instance` table (start to end of every task that started during the timed run, however
-many DAGs the chain has), so wall / sum is the orchestration overhead.
+timed day is the steady-state incremental day and not a re-read of loads minutes old. The sum
+of the task durations comes from Airflow's `task_instance` table (start to end of every task
+that started during the timed run, however many DAGs the chain has), so wall / sum is the
+orchestration overhead.
 
     .venv/bin/python -m tests.benchmarks.bench_airflow [--profile small]
 """
