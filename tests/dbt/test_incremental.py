@@ -10,10 +10,11 @@ import psycopg2
 import pytest
 import yaml
 
+from aimass.contracts import load_contracts
 from aimass.transform import dbt_build, project_dir, run_dbt
 from tests.dbt.dbt_harness import comparable_columns, fresh_warehouse, rows_missing, scalar
-from tests.dbt.dbt_raw_loader import load_raw, split_by_day
-from tests.dbt.dbt_shop_fixture import DAYS, START, build_shop
+from tests.dbt.dbt_raw_loader import load_raw, partition_day, split_by_day
+from tests.dbt.dbt_shop_fixture import DAYS, START, build_shop, midnight
 
 pytestmark = pytest.mark.slow
 
@@ -61,10 +62,56 @@ def _split_late_rows(tables: dict[str, pd.DataFrame]):
     return late_events, cancellation
 
 
+def _first_activity_days(tables: dict[str, pd.DataFrame]) -> pd.Series:
+    """The first UTC day each user left an activity row (event, order, ad event, ...)."""
+    contracts = load_contracts()
+    days = [
+        pd.Series(partition_day(contracts[source], frame).to_numpy(), index=frame["user_id"])
+        for source, frame in tables.items()
+        if "user_id" in frame and not contracts[source].is_snapshot
+    ]
+    return pd.concat(days).groupby(level=0).min()
+
+
+def _users_rows_moving_span_starts(tables: dict[str, pd.DataFrame]):
+    """Two users rows delivered with the last day that move a user's span start:
+    - `earlier`: the first users row of a user known so far from activity only, with a
+      sign-up on the second day, before that activity;
+    - `later`: a newer version of a user signed up before the first data day that corrects
+      the sign-up to the day of the user's first activity."""
+    first_days = _first_activity_days(tables)
+    users = tables["users"]
+    activity_only = first_days[~first_days.index.isin(users["user_id"])]
+    earlier_id = activity_only.sort_values(kind="stable").index[-1]
+    before_start = users[users["signup_at"] < midnight(START)]["user_id"]
+    later_id = first_days[first_days.index.isin(before_start)].sort_values(kind="stable").index[-1]
+    second_day = START + timedelta(days=1)
+    assert first_days[earlier_id] > second_day and first_days[later_id] > second_day
+    template = users.iloc[[0]]
+    earlier = template.assign(
+        user_id=earlier_id,
+        email=f"{earlier_id}@mail.example.com",
+        phone="+49 151 7654321",
+        signup_at=midnight(second_day) + timedelta(hours=9),
+        updated_at=midnight(LAST_DAY) + timedelta(hours=11),
+    )
+    later = (
+        users[users["user_id"] == later_id]
+        .sort_values("updated_at")
+        .iloc[[-1]]
+        .assign(
+            signup_at=midnight(first_days[later_id]) + timedelta(hours=9),
+            updated_at=midnight(LAST_DAY) + timedelta(hours=12),
+        )
+    )
+    return earlier, later
+
+
 @pytest.fixture(scope="module")
 def incremental_then_full():
     tables = build_shop()
     late_events, cancellation = _split_late_rows(tables)
+    signup_earlier, signup_later = _users_rows_moving_span_starts(tables)
     days = [START + timedelta(days=d) for d in range(DAYS)]
     with fresh_warehouse() as url:
         conn = psycopg2.connect(url)
@@ -81,12 +128,14 @@ def incremental_then_full():
             last = deliveries[-1][1]
             last["events"] = pd.concat([last["events"], late_events])
             last["orders"] = pd.concat([last["orders"], cancellation])
+            last["users"] = pd.concat([last["users"], signup_earlier, signup_later])
             load_raw(conn, last, loaded_at=_next_morning(LAST_DAY), batch_id="last-day")
             incremental = dbt_build(
                 url,
                 select=[
                     "+fct_user_labels_daily",
                     "+fct_coupon_training_set",
+                    "dim_users",
                     "fct_events",
                     "fct_orders",
                 ],
@@ -107,6 +156,8 @@ def incremental_then_full():
                 "full": full,
                 "late_events": late_events,
                 "cancellation": cancellation,
+                "signup_earlier": signup_earlier.iloc[0],
+                "signup_later": signup_later.iloc[0],
             }
         finally:
             conn.close()
@@ -215,3 +266,32 @@ def test_a_late_cancellation_updates_the_order_and_its_labels(incremental_then_f
         )
         purchases, amount = cur.fetchone()
     assert (purchased, revenue) == (int(purchases > 0), amount)
+
+
+@pytest.mark.parametrize("moved", ["signup_earlier", "signup_later"])
+def test_a_user_whose_span_start_moves_is_rebuilt_from_the_new_start(incremental_then_full, moved):
+    """A users row that arrives after the first activity with an earlier sign-up, or corrects
+    the sign-up to a later day, moves the user's first as-of date and tenure on the next run;
+    no feature or label row stays from before the new start."""
+    conn = incremental_then_full["conn"]
+    user = incremental_then_full[moved]
+    known_since = scalar(
+        conn,
+        "select known_since_date from intermediate.int_users_unioned where user_id = %s",
+        (user["user_id"],),
+    )
+    assert known_since == pd.Timestamp(user["signup_at"]).date()
+    for relation in ("fct_user_features_daily", "fct_user_labels_daily"):
+        first_as_of = scalar(
+            conn,
+            f"select min(as_of_date) from after_incremental.{relation} where user_id = %s",
+            (user["user_id"],),
+        )
+        assert first_as_of == known_since + timedelta(days=1), relation
+    stale_tenure = scalar(
+        conn,
+        "select count(*) from after_incremental.fct_user_features_daily "
+        "where user_id = %s and tenure_days <> as_of_date - %s",
+        (user["user_id"], known_since),
+    )
+    assert stale_tenure == 0

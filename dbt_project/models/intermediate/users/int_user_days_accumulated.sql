@@ -8,14 +8,15 @@
             {'columns': ['source_loaded_at']},
             {'columns': ['refreshed_by_invocation', 'activity_date']},
         ],
+        pre_hook="{{ forget_users_whose_span_start_moved() }}",
     )
 }}
 {%- set counts = user_day_count_measures() %}
 {%- set amounts = user_day_amount_measures() %}
--- One row per (user_id, activity_date) for every day from the day the user is first known (at
--- the earliest the first data day) to the last data day: running totals `cum_<measure>` of
--- every daily measure up to and including that day, and the last event, order and purchase
--- day so far.
+-- One row per (user_id, activity_date) for every day of the user's span, from the day the user
+-- is first known (at the earliest the first data day) to the last data day: running totals
+-- `cum_<measure>` of every daily measure up to and including that day, and the last event,
+-- order and purchase day so far.
 -- A w-day window ending on day d is then cum(d) - cum(d - w), whatever the day.
 with
 
@@ -48,7 +49,8 @@ rebuild_window as (
 
 ),
 
--- running totals up to the day before the rebuilt days
+-- running totals up to the day before the rebuilt days (users whose span start moved were
+-- deleted by the pre-hook, so they start again like new users)
 carried as (
 
     select * from {{ this }}
@@ -74,6 +76,7 @@ carried as (
         0::numeric as cum_{{ measure }},
         {%- endfor %}
         null::text as user_id,
+        null::date as span_start_date,
         null::date as last_event_date,
         null::date as last_order_date,
         null::date as last_purchase_date
@@ -82,28 +85,44 @@ carried as (
 ),
 {%- endif %}
 
-user_days as (
-
-    select * from {{ ref('int_user_days_aggregated') }}
-    where activity_date >= (select rebuild_window.rebuild_from from rebuild_window)
-
-),
-
 user_spans as (
 
     select
         users.user_id,
         calendar.last_data_day,
-        -- users already built continue from the rebuilt days, new users start when known
+        {{ span_start_date('users.known_since_date', 'calendar.first_data_day') }}
+            as span_start_date,
+        -- users already built continue from the rebuilt days, the others start when known
         case
             when carried.user_id is not null
                 then (select rebuild_window.rebuild_from from rebuild_window)
-            else greatest(users.known_since_date, calendar.first_data_day)
+            else {{ span_start_date('users.known_since_date', 'calendar.first_data_day') }}
         end as first_day
     from users
     cross join calendar
     left join carried
         on users.user_id = carried.user_id
+
+),
+
+user_days as (
+
+    select * from {{ ref('int_user_days_aggregated') }}
+    where activity_date >= (select rebuild_window.rebuild_from from rebuild_window)
+    {%- if any_span_start_moved() %}
+
+    union all
+
+    -- the earlier days of the users who start again
+    select * from {{ ref('int_user_days_aggregated') }}
+    where
+        activity_date < (select rebuild_window.rebuild_from from rebuild_window)
+        and user_id in (
+            select user_spans.user_id
+            from user_spans
+            where user_spans.first_day < (select rebuild_window.rebuild_from from rebuild_window)
+        )
+    {%- endif %}
 
 ),
 
@@ -162,6 +181,7 @@ running as (
 select
     running.user_id,
     running.activity_date,
+    user_spans.span_start_date,
     {%- for measure in counts %}
     (coalesce(carried.cum_{{ measure }}, 0) + running.{{ measure }}_running)::bigint
         as cum_{{ measure }},
@@ -178,6 +198,8 @@ select
     running.source_loaded_at,
     '{{ invocation_id }}'::text as refreshed_by_invocation
 from running
+inner join user_spans
+    on running.user_id = user_spans.user_id
 left join carried
     on running.user_id = carried.user_id
 -- stored day by day: incremental runs and the feature marts read whole days

@@ -17,8 +17,9 @@
 -- the outcome: a purchase (order not cancelled) in the window, its revenue, and whether the
 -- user's coupon was redeemed in the window.
 -- Incremental runs rebuild whole campaigns: those not here yet, those whose window reaches a
--- day int_user_days_accumulated rebuilt in the same invocation (else the last `lookback_days`),
--- and those with assignment or campaign rows loaded since this model's watermark.
+-- day int_user_days_accumulated rebuilt for all users in the same invocation (else the last
+-- `lookback_days`), those offered to a user it started from the span start, and those with
+-- assignment or campaign rows loaded since this model's watermark.
 with
 
 assignments as (
@@ -73,14 +74,16 @@ rebuilt_campaigns as (
             from {{ this }} as built
             where built.coupon_campaign_id = complete_campaigns.coupon_campaign_id
         )
-        or complete_campaigns.offer_date + complete_campaigns.horizon_days - 1 >= (
-            select
-                coalesce(
-                    min(refreshed.activity_date),
-                    (select calendar.last_data_day from calendar) - {{ var('lookback_days') }}
-                )
-            from {{ ref('int_user_days_accumulated') }} as refreshed
-            where refreshed.refreshed_by_invocation = '{{ invocation_id }}'
+        or complete_campaigns.offer_date + complete_campaigns.horizon_days - 1 >= coalesce(
+            {{ first_day_rebuilt_for_continued_users() }},
+            (select calendar.last_data_day from calendar) - {{ var('lookback_days') }}
+        )
+        -- the features of a user started from the span start change from there on
+        or complete_campaigns.coupon_campaign_id in (
+            select offered.coupon_campaign_id
+            from assignments as offered
+            inner join ({{ users_started_by_invocation() }}) as started
+                on offered.user_id = started.user_id
         )
         or complete_campaigns.loaded_at >= {{ loaded_since }}
         or complete_campaigns.coupon_campaign_id in (

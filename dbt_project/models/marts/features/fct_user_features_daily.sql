@@ -6,6 +6,7 @@
         indexes=[
             {'columns': ['as_of_date', 'user_id'], 'unique': true},
         ],
+        pre_hook="{{ forget_rows_before_span_start() }}",
     )
 }}
 {%- set window_measures = {
@@ -25,6 +26,9 @@
 -- Point in time: every value uses rows with timestamps < as_of_date only. A w-day window is the
 -- days as_of_date - w .. as_of_date - 1, read as the difference of two running totals of
 -- int_user_days_accumulated (no scan over events per as-of date).
+-- Incremental runs rebuild every user's as-of dates from the day after the first day the
+-- accumulated model rebuilt for all (or the look-back), and all as-of dates of the users it
+-- started from their span start.
 with
 
 calendar as (
@@ -36,7 +40,7 @@ calendar as (
 
 ),
 
-as_of_window as (
+earliest_as_of as (
 
     select
         greatest(
@@ -44,19 +48,42 @@ as_of_window as (
             {%- if var('feature_start_date') %},
             '{{ var("feature_start_date") }}'::date
             {%- endif %}
+        ) as earliest_as_of_date,
+        calendar.last_data_day + 1 as last_as_of_date
+    from calendar
+
+),
+
+as_of_window as (
+
+    select
+        greatest(
+            earliest_as_of.earliest_as_of_date
             {%- if is_incremental() %},
             least(
-                (
-                    select min(refreshed.activity_date) + 1
-                    from {{ ref('int_user_days_accumulated') }} as refreshed
-                    where refreshed.refreshed_by_invocation = '{{ invocation_id }}'
-                ),
+                {{ first_day_rebuilt_for_continued_users() }} + 1,
                 {{ lookback_start_day('as_of_date') }}
             )
             {%- endif %}
         ) as first_as_of_date,
-        calendar.last_data_day + 1 as last_as_of_date
-    from calendar
+        earliest_as_of.earliest_as_of_date,
+        earliest_as_of.last_as_of_date
+    from earliest_as_of
+
+),
+
+-- users the accumulated model built from their span start in this invocation, whose every as-of
+-- date is rebuilt (none on a full build, which rebuilds every as-of date of every user)
+started_users as (
+
+    {%- if is_incremental() %}
+    {{ users_started_by_invocation() }}
+    {%- else %}
+    select
+        null::text as user_id,
+        null::date as span_start_date
+    where false
+    {%- endif %}
 
 ),
 
@@ -75,6 +102,11 @@ accumulated as (
             select as_of_window.last_as_of_date - {{ days + 1 }} from as_of_window
         )
         {%- endfor %}
+        -- every row of a started user (all rebuilt by this invocation)
+        or (
+            refreshed_by_invocation = '{{ invocation_id }}'
+            and user_id in (select started_users.user_id from started_users)
+        )
 
 ),
 
@@ -89,6 +121,10 @@ as_of_days as (
     where
         accumulated.activity_date
         between as_of_window.first_as_of_date - 1 and as_of_window.last_as_of_date - 1
+        or (
+            accumulated.activity_date >= as_of_window.earliest_as_of_date - 1
+            and accumulated.user_id in (select started_users.user_id from started_users)
+        )
 
 ),
 {%- for days, measures in window_measures.items() %}
@@ -108,6 +144,7 @@ window_{{ days }}d_opening as (
         accumulated.activity_date
         between as_of_window.first_as_of_date - {{ days + 1 }}
         and as_of_window.last_as_of_date - {{ days + 1 }}
+        or accumulated.user_id in (select started_users.user_id from started_users)
 
 ),
 {%- endfor %}

@@ -6,12 +6,14 @@
         indexes=[
             {'columns': ['as_of_date', 'user_id'], 'unique': true},
         ],
+        pre_hook="{{ forget_rows_before_span_start() }}",
     )
 }}
 {%- set horizon = var('label_horizon_days') | int %}
 -- One row per (user_id, as_of_date), the same population as fct_user_features_daily: did the
 -- user place a purchase (an order not cancelled) with as_of_date <= order_ts < as_of_date + H
 -- days, and for how much. A label is mature once all H days of its window are loaded.
+-- Incremental runs rebuild like fct_user_features_daily, H - 1 days further back.
 with
 
 calendar as (
@@ -23,7 +25,7 @@ calendar as (
 
 ),
 
-as_of_window as (
+earliest_as_of as (
 
     select
         greatest(
@@ -31,6 +33,17 @@ as_of_window as (
             {%- if var('feature_start_date') %},
             '{{ var("feature_start_date") }}'::date
             {%- endif %}
+        ) as earliest_as_of_date,
+        calendar.last_data_day
+    from calendar
+
+),
+
+as_of_window as (
+
+    select
+        greatest(
+            earliest_as_of.earliest_as_of_date
             {%- if is_incremental() %},
             -- a changed day d moves the labels of as-of dates d - H + 1 .. d; a changed
             -- horizon rebuilds every as-of date
@@ -45,21 +58,31 @@ as_of_window as (
                     = {{ horizon }}
                     then
                         least(
-                            (
-                                select min(refreshed.activity_date) - {{ horizon - 1 }}
-                                from {{ ref('int_user_days_accumulated') }} as refreshed
-                                where
-                                    refreshed.refreshed_by_invocation
-                                    = '{{ invocation_id }}'
-                            ),
+                            {{ first_day_rebuilt_for_continued_users() }} - {{ horizon - 1 }},
                             {{ lookback_start_day('as_of_date') }} - {{ horizon }}
                         )
             end
             {%- endif %}
         ) as first_as_of_date,
-        calendar.last_data_day + 1 as last_as_of_date,
-        calendar.last_data_day
-    from calendar
+        earliest_as_of.earliest_as_of_date,
+        earliest_as_of.last_data_day + 1 as last_as_of_date,
+        earliest_as_of.last_data_day
+    from earliest_as_of
+
+),
+
+-- users the accumulated model built from their span start in this invocation, whose every as-of
+-- date is rebuilt (none on a full build, which rebuilds every as-of date of every user)
+started_users as (
+
+    {%- if is_incremental() %}
+    {{ users_started_by_invocation() }}
+    {%- else %}
+    select
+        null::text as user_id,
+        null::date as span_start_date
+    where false
+    {%- endif %}
 
 ),
 
@@ -68,7 +91,13 @@ accumulated as (
 
     select *
     from {{ ref('int_user_days_accumulated') }}
-    where activity_date >= (select as_of_window.first_as_of_date - 1 from as_of_window)
+    where
+        activity_date >= (select as_of_window.first_as_of_date - 1 from as_of_window)
+        -- every row of a started user (all rebuilt by this invocation)
+        or (
+            refreshed_by_invocation = '{{ invocation_id }}'
+            and user_id in (select started_users.user_id from started_users)
+        )
 
 ),
 
@@ -87,6 +116,10 @@ window_openings as (
     where
         accumulated.activity_date
         between as_of_window.first_as_of_date - 1 and as_of_window.last_as_of_date - 1
+        or (
+            accumulated.activity_date >= as_of_window.earliest_as_of_date - 1
+            and accumulated.user_id in (select started_users.user_id from started_users)
+        )
 
 ),
 
@@ -100,7 +133,9 @@ window_closings as (
         accumulated.cum_purchase_revenue
     from accumulated
     cross join as_of_window
-    where accumulated.activity_date >= as_of_window.first_as_of_date - 1
+    where
+        accumulated.activity_date >= as_of_window.first_as_of_date - 1
+        or accumulated.user_id in (select started_users.user_id from started_users)
 
 ),
 
