@@ -1,7 +1,7 @@
 {{
     config(
         materialized='incremental',
-        unique_key='coupon_campaign_id',
+        unique_key=['coupon_campaign_id', 'user_id'],
         incremental_strategy='delete+insert',
         indexes=[
             {'columns': ['coupon_campaign_id', 'user_id'], 'unique': true},
@@ -18,8 +18,8 @@
 -- user's coupon was redeemed in the window.
 -- Incremental runs rebuild whole campaigns: those not here yet, those whose window reaches a
 -- day int_user_days_accumulated rebuilt for all users in the same invocation (else the last
--- `lookback_days`), those offered to a user it started from the span start, and those with
--- assignment or campaign rows loaded since this model's watermark.
+-- `lookback_days`), and those with assignment or campaign rows loaded since this model's
+-- watermark; and every offer to a user it started from the span start.
 with
 
 assignments as (
@@ -78,19 +78,28 @@ rebuilt_campaigns as (
             {{ first_day_rebuilt_for_continued_users() }},
             (select calendar.last_data_day from calendar) - {{ var('lookback_days') }}
         )
-        -- the features of a user started from the span start change from there on
-        or complete_campaigns.coupon_campaign_id in (
-            select offered.coupon_campaign_id
-            from assignments as offered
-            inner join ({{ users_started_by_invocation() }}) as started
-                on offered.user_id = started.user_id
-        )
         or complete_campaigns.loaded_at >= {{ loaded_since }}
         or complete_campaigns.coupon_campaign_id in (
             select changed.coupon_campaign_id
             from assignments as changed
             where changed.loaded_at >= {{ loaded_since }}
         )
+    {%- endif %}
+
+),
+
+-- users int_user_days_accumulated built from their span start in this invocation: their
+-- features changed on every day, so their offers in the other complete campaigns are rebuilt too
+-- (none on a full build)
+started_users as (
+
+    {%- if is_incremental() %}
+    {{ users_started_by_invocation() }}
+    {%- else %}
+    select
+        null::text as user_id,
+        null::date as span_start_date
+    where false
     {%- endif %}
 
 ),
@@ -103,22 +112,77 @@ offers as (
         assignments.is_treated,
         assignments.coupon_value,
         assignments.coupon_id,
-        rebuilt_campaigns.offer_date,
-        rebuilt_campaigns.horizon_days,
-        greatest(assignments.loaded_at, rebuilt_campaigns.loaded_at) as source_loaded_at
+        complete_campaigns.offer_date,
+        complete_campaigns.horizon_days,
+        greatest(assignments.loaded_at, complete_campaigns.loaded_at) as source_loaded_at,
+        complete_campaigns.coupon_campaign_id in (
+            select rebuilt_campaigns.coupon_campaign_id from rebuilt_campaigns
+        ) as is_campaign_rebuilt
     from assignments
-    inner join rebuilt_campaigns
-        on assignments.coupon_campaign_id = rebuilt_campaigns.coupon_campaign_id
+    inner join complete_campaigns
+        on assignments.coupon_campaign_id = complete_campaigns.coupon_campaign_id
+    where
+        complete_campaigns.coupon_campaign_id in (
+            select rebuilt_campaigns.coupon_campaign_id from rebuilt_campaigns
+        )
+        or assignments.user_id in (select started_users.user_id from started_users)
 
 ),
 
--- the features as of the offer dates of the rebuilt campaigns
+-- the days each offer reads: every user's on the days of the rebuilt campaigns, one user's on
+-- the days of a started user's other offers (arrays and pairs, so the (day, user_id) indexes
+-- find the rows)
+offer_days as (
+
+    select
+        offers.user_id,
+        offers.offer_date,
+        offers.offer_date - 1 as window_open_date,
+        offers.offer_date + offers.horizon_days - 1 as window_close_date,
+        offers.is_campaign_rebuilt
+    from offers
+
+),
+
+-- the days every user is read on (the rebuilt campaigns') and the other (day, user) pairs
+rebuilt_days as (
+
+    select
+        array_agg(distinct offer_days.offer_date) as offer_dates,
+        array_agg(distinct offer_days.window_open_date)
+        || array_agg(distinct offer_days.window_close_date) as window_dates
+    from offer_days
+    where offer_days.is_campaign_rebuilt
+
+),
+
+one_user_offers as (
+
+    select offer_days.*
+    from offer_days
+    where not offer_days.is_campaign_rebuilt
+
+),
+
 features as (
 
     select *
     from {{ ref('fct_user_features_daily') }}
-    -- an array, so the (as_of_date, user_id) index finds the few days
-    where as_of_date = any(array(select rebuilt_campaigns.offer_date from rebuilt_campaigns))
+    where as_of_date = any((select rebuilt_days.offer_dates from rebuilt_days)::date[])
+    union all
+    select *
+    from {{ ref('fct_user_features_daily') }}
+    where
+        (as_of_date, user_id) in (
+            select
+                one_user_offers.offer_date,
+                one_user_offers.user_id
+            from one_user_offers
+        )
+        and not coalesce(
+            as_of_date = any((select rebuilt_days.offer_dates from rebuilt_days)::date[]),
+            false
+        )
 
 ),
 
@@ -127,13 +191,26 @@ accumulated as (
 
     select *
     from {{ ref('int_user_days_accumulated') }}
+    where activity_date = any((select rebuilt_days.window_dates from rebuilt_days)::date[])
+    union all
+    select *
+    from {{ ref('int_user_days_accumulated') }}
     where
-        activity_date = any(array(
-            select rebuilt_campaigns.offer_date - 1 from rebuilt_campaigns
+        (activity_date, user_id) in (
+            select
+                one_user_offers.window_open_date,
+                one_user_offers.user_id
+            from one_user_offers
             union
-            select rebuilt_campaigns.offer_date + rebuilt_campaigns.horizon_days - 1
-            from rebuilt_campaigns
-        ))
+            select
+                one_user_offers.window_close_date,
+                one_user_offers.user_id
+            from one_user_offers
+        )
+        and not coalesce(
+            activity_date = any((select rebuilt_days.window_dates from rebuilt_days)::date[]),
+            false
+        )
 
 ),
 
