@@ -3,6 +3,7 @@
         materialized='incremental',
         unique_key='activity_date',
         incremental_strategy='delete+insert',
+        meta={'incremental_tests': {'day_column': 'activity_date'}},
         indexes=[
             {'columns': ['activity_date', 'user_id'], 'unique': true},
             {'columns': ['source_loaded_at']},

@@ -3,6 +3,7 @@
         materialized='incremental',
         unique_key=['user_id', 'as_of_date'],
         incremental_strategy='delete+insert',
+        meta={'incremental_tests': {'day_column': 'as_of_date'}},
         indexes=[
             {'columns': ['as_of_date', 'user_id'], 'unique': true},
         ],
