@@ -73,6 +73,13 @@ def project_dir() -> Path:
     return path
 
 
+def dbt_var(name: str):
+    """The default of a dbt var, as `dbt_project.yml` sets it."""
+    import yaml
+
+    return yaml.safe_load((project_dir() / "dbt_project.yml").read_text())["vars"][name]
+
+
 def dbt_executable() -> str:
     """The `dbt` CLI installed beside the running interpreter, else the one on PATH."""
     beside = Path(sys.executable).parent / "dbt"

@@ -30,12 +30,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg2
-import yaml
 
 from aimass.setup.runtime_env import airflow_settings, platform_settings
 from aimass.sim.config import load_shop_config
 from aimass.testing import admin_url, temporary_database
-from aimass.transform import project_dir
+from aimass.transform import dbt_var
 from aimass.warehouse import connect, ensure_layout
 from tests.benchmarks.common import peak_rss_mb
 
@@ -86,9 +85,7 @@ def task_durations(metadata_dsn: str, since: datetime) -> list[tuple[str, str, s
 
 def wait_out_the_load_overlap(warehouse_dsn: str) -> float:
     """Sleep until the newest load is older than dbt's load overlap; the seconds waited."""
-    overlap_min = yaml.safe_load((project_dir() / "dbt_project.yml").read_text())["vars"][
-        "load_overlap_minutes"
-    ]
+    overlap_min = dbt_var("load_overlap_minutes")
     with psycopg2.connect(warehouse_dsn) as conn, conn.cursor() as cur:
         cur.execute(
             "select extract(epoch from max(finished_at) + %s * interval '1 minute' - now()) "

@@ -8,10 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import psycopg2
 import pytest
-import yaml
 
 from aimass.contracts import load_contracts
-from aimass.transform import dbt_build, project_dir, run_dbt
+from aimass.transform import dbt_build, dbt_var, run_dbt
 from tests.dbt.dbt_harness import comparable_columns, fresh_warehouse, rows_missing, scalar
 from tests.dbt.dbt_raw_loader import load_raw, partition_day, split_by_day
 from tests.dbt.dbt_shop_fixture import DAYS, START, build_shop, midnight
@@ -27,9 +26,7 @@ COMPARED = (
     "intermediate.int_user_days_accumulated",
 )
 LAST_DAY = START + timedelta(days=DAYS - 1)
-LOOKBACK_DAYS = yaml.safe_load((project_dir() / "dbt_project.yml").read_text())["vars"][
-    "lookback_days"
-]
+LOOKBACK_DAYS = dbt_var("lookback_days")
 
 
 def _next_morning(day):

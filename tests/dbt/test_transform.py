@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from aimass import transform
-from aimass.transform import DbtError, dbt_env, project_dir, run_dbt
+from aimass.transform import DbtError, dbt_env, dbt_var, project_dir, run_dbt
 from tests.dbt.dbt_raw_loader import load_raw
 from tests.dbt.dbt_shop_fixture import build_shop
 
@@ -50,6 +50,12 @@ def test_project_dir_can_be_overridden(monkeypatch, tmp_path):
         project_dir()
     (tmp_path / "dbt_project.yml").write_text("name: other\n")
     assert project_dir() == tmp_path
+
+
+def test_dbt_var_reads_the_project_default(monkeypatch, tmp_path):
+    (tmp_path / "dbt_project.yml").write_text("name: other\nvars:\n  lookback_days: 4\n")
+    monkeypatch.setenv(transform.PROJECT_DIR_ENV, str(tmp_path))
+    assert dbt_var("lookback_days") == 4
 
 
 @pytest.mark.slow
