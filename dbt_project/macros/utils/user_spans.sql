@@ -46,9 +46,11 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- (user_id, span_start_date) of the users this invocation built in
-    int_user_days_accumulated from their span start: new users and restarted ones. -#}
+{#- (user_id, span_start_date) of the users an incremental run built in
+    int_user_days_accumulated from their span start: new users and restarted ones. None on a
+    full build, which builds every user of the model that calls it anyway. -#}
 {% macro users_started_by_invocation() -%}
+    {%- if is_incremental() %}
     select
         started.user_id,
         started.span_start_date
@@ -56,6 +58,12 @@
     where
         started.refreshed_by_invocation = '{{ invocation_id }}'
         and started.activity_date = started.span_start_date
+    {%- else %}
+    select
+        null::text as user_id,
+        null::date as span_start_date
+    where false
+    {%- endif %}
 {%- endmacro %}
 
 {#- The first day this invocation rebuilt in int_user_days_accumulated for the users it
@@ -91,4 +99,15 @@
             where built.user_id = stale.user_id and built.as_of_date <= stale.span_start_date
         {%- endif -%}
     {%- endif -%}
+{%- endmacro %}
+
+{#- The first as-of date of the feature and label marts: the day after the first data day, or
+    `feature_start_date` when later. -#}
+{% macro earliest_as_of_date(first_data_day) -%}
+    greatest(
+        {{ first_data_day }} + 1
+        {%- if var('feature_start_date') %},
+        '{{ var("feature_start_date") }}'::date
+        {%- endif %}
+    )
 {%- endmacro %}

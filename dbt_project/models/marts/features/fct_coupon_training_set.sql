@@ -88,19 +88,10 @@ rebuilt_campaigns as (
 
 ),
 
--- users int_user_days_accumulated built from their span start in this invocation: their
--- features changed on every day, so their offers in the other complete campaigns are rebuilt too
--- (none on a full build)
+-- users whose features changed on every day: their offers in the other campaigns are rebuilt too
 started_users as (
 
-    {%- if is_incremental() %}
     {{ users_started_by_invocation() }}
-    {%- else %}
-    select
-        null::text as user_id,
-        null::date as span_start_date
-    where false
-    {%- endif %}
 
 ),
 

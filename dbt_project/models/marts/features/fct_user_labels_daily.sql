@@ -29,12 +29,7 @@ calendar as (
 earliest_as_of as (
 
     select
-        greatest(
-            calendar.first_data_day + 1
-            {%- if var('feature_start_date') %},
-            '{{ var("feature_start_date") }}'::date
-            {%- endif %}
-        ) as earliest_as_of_date,
+        {{ earliest_as_of_date('calendar.first_data_day') }} as earliest_as_of_date,
         calendar.last_data_day
     from calendar
 
@@ -72,18 +67,10 @@ as_of_window as (
 
 ),
 
--- users the accumulated model built from their span start in this invocation, whose every as-of
--- date is rebuilt (none on a full build, which rebuilds every as-of date of every user)
+-- users whose every as-of date is rebuilt
 started_users as (
 
-    {%- if is_incremental() %}
     {{ users_started_by_invocation() }}
-    {%- else %}
-    select
-        null::text as user_id,
-        null::date as span_start_date
-    where false
-    {%- endif %}
 
 ),
 
