@@ -106,16 +106,14 @@ offers as (
         complete_campaigns.offer_date,
         complete_campaigns.horizon_days,
         greatest(assignments.loaded_at, complete_campaigns.loaded_at) as source_loaded_at,
-        complete_campaigns.coupon_campaign_id in (
-            select rebuilt_campaigns.coupon_campaign_id from rebuilt_campaigns
-        ) as is_campaign_rebuilt
+        rebuilt_campaigns.coupon_campaign_id is not null as is_campaign_rebuilt
     from assignments
     inner join complete_campaigns
         on assignments.coupon_campaign_id = complete_campaigns.coupon_campaign_id
+    left join rebuilt_campaigns
+        on assignments.coupon_campaign_id = rebuilt_campaigns.coupon_campaign_id
     where
-        complete_campaigns.coupon_campaign_id in (
-            select rebuilt_campaigns.coupon_campaign_id from rebuilt_campaigns
-        )
+        rebuilt_campaigns.coupon_campaign_id is not null
         or assignments.user_id in (select started_users.user_id from started_users)
 
 ),
@@ -189,14 +187,12 @@ accumulated as (
     where
         (activity_date, user_id) in (
             select
-                one_user_offers.window_open_date,
+                window_day.window_date,
                 one_user_offers.user_id
             from one_user_offers
-            union
-            select
-                one_user_offers.window_close_date,
-                one_user_offers.user_id
-            from one_user_offers
+            cross join lateral unnest(
+                array[one_user_offers.window_open_date, one_user_offers.window_close_date]
+            ) as window_day (window_date)
         )
         and not coalesce(
             activity_date = any((select rebuilt_days.window_dates from rebuilt_days)::date[]),
