@@ -119,12 +119,13 @@ def run_stage(module: str, kwargs: dict, log_dir: Path, env: dict[str, str]) -> 
     return result
 
 
-def run_size(size: BenchSize, only: set[str] | None, env: dict[str, str], save) -> dict:
+def run_size(size: BenchSize, only: set[str] | None, env: dict[str, str], cpu: str, save) -> dict:
     """Every stage of one size; `save(entry)` after each stage keeps what is done so far."""
     entry = {
         "size": size.as_dict(),
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "revision": git_revision(),
+        "cpu": cpu,
         "stages": {},
     }
     started = time.perf_counter()
@@ -138,7 +139,7 @@ def run_size(size: BenchSize, only: set[str] | None, env: dict[str, str], save) 
                 continue
             print(f"[{size.name}] {stage} {kwargs} ...", flush=True)
             result = run_stage(module, kwargs, Path(tmp), env)
-            result.update(revision=entry["revision"], measured_at=entry["measured_at"])
+            result.update(revision=entry["revision"], measured_at=entry["measured_at"], cpu=cpu)
             entry["stages"][stage] = result
             entry["total_s"] = round(time.perf_counter() - started, 1)
             save(entry)
@@ -293,7 +294,7 @@ def render(report: dict) -> str:
     lines = [
         "# AI Mass benchmark report",
         "",
-        f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, PostgreSQL "
+        f"Machine of the latest run: {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, PostgreSQL "
         f"{m['postgres']}, Python {m['python']}, {m['os']}.",
         "Written by `make bench` (`python -m tests.benchmarks.run_all`); each line is a measured "
         "number next to the reference it is compared with, measured in the same run. Peak RSS is "
@@ -310,7 +311,7 @@ def render(report: dict) -> str:
         lines += [
             f"## {name}: {size['users']:,} users × {size['days']} days",
             "",
-            measured_line(entry) + (f" {entry['note']}" if entry.get("note") else ""),
+            measured_line(entry, m["cpu"]) + (f" {entry['note']}" if entry.get("note") else ""),
             "",
             "| stage | number | compared with, in the same run | peak RSS |",
             "|---|---|---|---|",
@@ -397,29 +398,41 @@ def kept_stages(entry: dict) -> dict:
         stage: {
             "revision": entry.get("revision"),
             "measured_at": entry.get("measured_at"),
+            "cpu": entry.get("cpu"),
             **result,
         }
         for stage, result in entry.get("stages", {}).items()
     }
 
 
-def measured_line(entry: dict) -> str:
-    """When and at which revision the size's stages were measured (several, after --stage)."""
+def measured_line(entry: dict, machine_cpu: str) -> str:
+    """When, at which revision and, where it was another, on which CPU the size's stages were
+    measured (several runs, after --stage)."""
     runs: dict[tuple, list[str]] = {}
     for stage, result in entry["stages"].items():
         key = (
             result.get("measured_at", entry["measured_at"]),
             result.get("revision", entry["revision"]),
+            result.get("cpu", entry.get("cpu")),
         )
         runs.setdefault(key, []).append(stage)
+
+    def where(revision: str, cpu: str | None) -> str:
+        if cpu is None:
+            return f"at revision {revision} (CPU not recorded)"
+        if cpu != machine_cpu:
+            return f"at revision {revision} on {cpu}"
+        return f"at revision {revision}"
+
     if len(runs) == 1:
+        ((_, revision, cpu),) = runs
         return (
-            f"Measured {entry['measured_at']} at revision {entry['revision']} in "
+            f"Measured {entry['measured_at']} {where(revision, cpu)} in "
             f"{entry['total_s'] / 60:.1f} min."
         )
     parts = [
-        f"{', '.join(stages)} measured {when} at revision {revision}"
-        for (when, revision), stages in sorted(runs.items(), key=lambda item: str(item[0][0]))
+        f"{', '.join(stages)} measured {when} {where(revision, cpu)}"
+        for (when, revision, cpu), stages in sorted(runs.items(), key=lambda item: str(item[0][0]))
     ]
     return "; ".join(parts) + "."
 
@@ -444,6 +457,7 @@ def main(argv: list[str] | None = None) -> int:
     env = stage_env(Path(pycache.name))
     print(f"warm-up imports: {warm_up(env)} s", flush=True)
     report["machine"] = machine_info()
+    cpu = report["machine"]["cpu"]
     for name in args.size or list(SIZES):
         kept = kept_stages(report["sizes"].get(name, {})) if args.stage else {}
 
@@ -453,7 +467,8 @@ def main(argv: list[str] | None = None) -> int:
             path.write_text(json.dumps(report, indent=2, default=str) + "\n")
             (args.results / "report.md").write_text(render(report))
 
-        save(run_size(SIZES[name], set(args.stage) if args.stage else None, env, save))
+        only = set(args.stage) if args.stage else None
+        save(run_size(SIZES[name], only, env, cpu, save))
     pycache.cleanup()
     print(f"benchmarks done in {(time.perf_counter() - started) / 60:.1f} min: {path}")
     print((args.results / "report.md").read_text())
