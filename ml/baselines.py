@@ -1,4 +1,4 @@
-"""Baselines the model must beat on the same test window: an RFM rule, a logistic regression,
+"""Baselines the model is compared with on the same test window: an RFM rule, a logistic regression,
 and (on simulated data) the oracle built from the simulator's true purchase probabilities."""
 
 from __future__ import annotations

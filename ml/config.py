@@ -60,6 +60,7 @@ class BaselineConfig:
 class PromotionConfig:
     auc_margin: float = 0.005
     baseline_margin: float = 0.0
+    baseline_noise_z: float = 1.645
 
 
 @dataclass(frozen=True)
@@ -199,5 +200,7 @@ def validate_config(config: PropensityConfig) -> None:
         problems.append("lightgbm.num_boost_round and early_stopping_rounds must be >= 1")
     if config.scoring.batch_size < 1:
         problems.append("scoring.batch_size must be >= 1")
+    if config.promotion.baseline_noise_z < 0:
+        problems.append("promotion.baseline_noise_z must be >= 0 (0: any gap to a baseline loses)")
     if problems:
         raise ValueError("Invalid propensity config: " + "; ".join(problems) + ".")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy.stats import rankdata
 from sklearn.metrics import (
     average_precision_score,
     brier_score_loss,
@@ -131,6 +132,25 @@ def ranking_metrics(y: np.ndarray, scores: np.ndarray) -> dict:
     return out
 
 
+def auc_difference_se(y: np.ndarray, scores_a: np.ndarray, scores_b: np.ndarray) -> float:
+    """Standard error of AUC(a) - AUC(b) for two scores of the same rows (DeLong, DeLong and
+    Clarke-Pearson 1988, in the midrank form of Sun and Xu 2014): how far apart two models' AUCs
+    on one test window can be by chance alone."""
+    y = np.asarray(y).astype(bool)
+    m, n = int(y.sum()), int((~y).sum())
+    if m < 2 or n < 2:
+        raise ValueError("The AUC difference needs at least two purchasers and two non-purchasers.")
+    pos_components, neg_components = [], []
+    for scores in (scores_a, scores_b):
+        scores = np.asarray(scores, dtype="float64")
+        ranks = rankdata(scores)
+        # share of negatives each positive outranks, and of positives each negative is below
+        pos_components.append((ranks[y] - rankdata(scores[y])) / n)
+        neg_components.append(1.0 - (ranks[~y] - rankdata(scores[~y])) / m)
+    s = np.cov(pos_components) / m + np.cov(neg_components) / n
+    return float(np.sqrt(max(s[0, 0] + s[1, 1] - 2 * s[0, 1], 0.0)))
+
+
 def probability_metrics(y: np.ndarray, probabilities: np.ndarray) -> dict:
     """Ranking metrics plus log loss, Brier score and the calibration curve."""
     p = np.clip(np.asarray(probabilities, dtype="float64"), 1e-7, 1 - 1e-7)
@@ -154,17 +174,27 @@ def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def verdict(model_metrics: dict, baselines: dict[str, dict], margin: float = 0.0) -> str:
-    """One plain sentence on how the model compares with each baseline on the test window."""
+def verdict(
+    model_metrics: dict, baselines: dict[str, dict], margin: float = 0.0, noise_z: float = 0.0
+) -> str:
+    """One plain sentence on how the model compares with each baseline on the test window; with
+    `noise_z` > 0, a baseline ahead by less than that many standard errors of the difference is
+    on par, not a loss."""
     auc = model_metrics["roc_auc"]
-    beaten, not_beaten = [], []
+    beaten, on_par, not_beaten = [], [], []
     for name, metrics in baselines.items():
         if name == "oracle" or metrics.get("roc_auc") is None:
             continue
         label = BASELINE_LABELS.get(name, name)
         diff = auc - metrics["roc_auc"]
         text = f"{label} (AUC {metrics['roc_auc']:.3f})"
-        (beaten if diff > margin else not_beaten).append(text)
+        noise = noise_z * metrics.get("roc_auc_difference_se", 0.0)
+        if diff > margin:
+            beaten.append(text)
+        elif diff > margin - noise:
+            on_par.append(text)
+        else:
+            not_beaten.append(text)
     oracle = baselines.get("oracle")
     oracle_text = ""
     if oracle and oracle.get("roc_auc"):
@@ -178,6 +208,12 @@ def verdict(model_metrics: dict, baselines: dict[str, dict], margin: float = 0.0
             "window; do not use it for targeting. Check the feature marts for missing sources, "
             "train on more history, or keep the current champion." + oracle_text
         )
+    if on_par:
+        beats = f" and beats the {_and(beaten)}" if beaten else ""
+        return (
+            f"The model (AUC {auc:.3f}) is level with the {_and(on_par)} on the test window "
+            f"(the difference is within its noise){beats}." + oracle_text
+        )
     if not beaten:
         return f"The model has AUC {auc:.3f}; no baseline was available to compare." + oracle_text
     beats = f"The model (AUC {auc:.3f}) beats the {_and(beaten)} on the test window."
@@ -185,24 +221,35 @@ def verdict(model_metrics: dict, baselines: dict[str, dict], margin: float = 0.0
 
 
 def evaluate_baselines(
-    conn, frames: dict, spec: FeatureSpec, config: PropensityConfig
+    conn,
+    frames: dict,
+    spec: FeatureSpec,
+    config: PropensityConfig,
+    model_probabilities: np.ndarray | None = None,
 ) -> dict[str, dict | None]:
     """Metrics of the RFM rule, the logistic regression and (when the simulator's truth is in
-    the warehouse) the oracle, all on the test window; None for an unavailable baseline."""
+    the warehouse) the oracle, all on the test window; None for an unavailable baseline. Given
+    the model's test-window probabilities, the RFM rule and the logistic regression also carry
+    `roc_auc_difference_se`, the standard error of the model's AUC minus theirs."""
     test = frames["test"]
     y = labels_of(test)
     out: dict[str, dict | None] = {}
+
+    def compared(metrics: dict, scores: np.ndarray) -> dict:
+        if model_probabilities is not None:
+            metrics["roc_auc_difference_se"] = auc_difference_se(y, model_probabilities, scores)
+        return metrics
+
     rfm = rfm_scores(test)
-    out["rfm"] = None if rfm is None else ranking_metrics(y, rfm)
+    out["rfm"] = None if rfm is None else compared(ranking_metrics(y, rfm), rfm)
     pipeline = fit_logistic_regression(
         frames["train"],
         spec,
         max_rows=config.baselines.logistic_regression_max_rows,
         c=config.baselines.logistic_regression_c,
     )
-    out["logistic_regression"] = probability_metrics(
-        y, logistic_regression_scores(pipeline, test, spec)
-    )
+    lr = logistic_regression_scores(pipeline, test, spec)
+    out["logistic_regression"] = compared(probability_metrics(y, lr), lr)
     oracle = oracle_probabilities(conn, test, config.label_horizon_days)
     out["oracle"] = None if oracle is None else probability_metrics(y, oracle)
     return out

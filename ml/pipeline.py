@@ -112,14 +112,15 @@ def decide(
     available = {k: v for k, v in baselines.items() if v is not None}
     champion_metrics = champion["metrics"] if champion else None
     margin = config.promotion.baseline_margin
+    z = config.promotion.baseline_noise_z
     promoted, reason = decide_promotion(
-        model_metrics, champion_metrics, config.promotion.auc_margin, available, margin
+        model_metrics, champion_metrics, config.promotion.auc_margin, available, margin, noise_z=z
     )
     if champion and champion_metrics is None:
         reason += f" The champion could not score this window: {champion['error']}"
-    failed = baselines_not_beaten(model_metrics, available, margin)
+    failed = baselines_not_beaten(model_metrics, available, margin, noise_z=z)
     status = "candidate" if promoted or not failed else "rejected"
-    return Decision(promoted, status, reason, verdict(model_metrics, available, margin))
+    return Decision(promoted, status, reason, verdict(model_metrics, available, margin, z))
 
 
 def headline_metrics(model_metrics: dict, ratios: dict | None) -> dict:
@@ -171,8 +172,9 @@ def train_and_register(
 
     result = train_model(frames, cfg)
     test = frames["test"]
-    model_metrics = probability_metrics(labels_of(test), result.model.predict(test))
-    baselines = evaluate_baselines(conn, frames, result.model.spec, cfg)
+    probabilities = result.model.predict(test)
+    model_metrics = probability_metrics(labels_of(test), probabilities)
+    baselines = evaluate_baselines(conn, frames, result.model.spec, cfg, probabilities)
     champion = evaluate_champion(get_champion(conn, cfg.model_name), test)
     decision = decide(model_metrics, baselines, champion, cfg)
     metrics = registry_metrics(result, frames, model_metrics, baselines, champion)

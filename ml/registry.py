@@ -146,8 +146,8 @@ def register(
     report_html: str | None = None,
     model_version: str | None = None,
 ) -> str:
-    """Insert a model version (or refresh the metrics/report of the same version, keeping its
-    status) and return its version id. `windows` is `TimeWindows.as_dict()`."""
+    """Insert a model version (or refresh the metrics/report of the same version, keeping the
+    status of a champion or retired one) and return its version id. `windows` is `TimeWindows.as_dict()`."""
     if status not in STATUSES:
         raise ValueError(f"Unknown status {status!r}; use one of {STATUSES}.")
     cutoff = date.fromisoformat(windows["cutoff"])
@@ -181,6 +181,13 @@ def register(
                     insert into ml.model_registry ({columns}, trained_at)
                     values ({values}, clock_timestamp())
                     on conflict (model_name, model_version) do update set
+                        -- a re-evaluation may turn a rejected version into a candidate or
+                        -- back; a champion or retired version keeps its status
+                        status = case
+                            when ml.model_registry.status in ('candidate', 'rejected')
+                                then excluded.status
+                            else ml.model_registry.status
+                        end,
                         metrics = excluded.metrics,
                         verdict = excluded.verdict,
                         decision_reason = excluded.decision_reason,
@@ -414,9 +421,12 @@ def baselines_not_beaten(
     margin: float = 0.0,
     *,
     metric: str = "roc_auc",
+    noise_z: float = 0.0,
 ) -> list[str]:
     """Names of the baselines (the oracle excluded) whose `metric` (default: AUC) the candidate
-    does not exceed."""
+    does not exceed by `margin`. With `noise_z` > 0, only those it trails by more than `noise_z`
+    standard errors of the difference (`<metric>_difference_se` in the baseline's metrics): a
+    gap that small is chance on the test window, not a loss."""
     auc = candidate_metrics[metric]
     return [
         name
@@ -424,7 +434,7 @@ def baselines_not_beaten(
         if name != "oracle"
         and metrics
         and metrics.get(metric) is not None
-        and auc <= metrics[metric] + margin
+        and auc <= metrics[metric] + margin - noise_z * metrics.get(f"{metric}_difference_se", 0.0)
     ]
 
 
@@ -437,29 +447,42 @@ def decide_promotion(
     *,
     metric: str = "roc_auc",
     metric_label: str = "AUC",
+    noise_z: float = 0.0,
 ) -> tuple[bool, str]:
-    """Promote when the candidate beats every baseline and, if there is a champion, its
-    `metric` (default: AUC) on the same test window is at most `margin` below the champion's."""
+    """Promote when the candidate beats every baseline (`baselines_not_beaten`) and, if there is
+    a champion, its `metric` (default: AUC) on the same test window is at most `margin` below
+    the champion's."""
     auc = candidate_metrics[metric]
-    failed = baselines_not_beaten(candidate_metrics, baselines, baseline_margin, metric=metric)
+    failed = baselines_not_beaten(
+        candidate_metrics, baselines, baseline_margin, metric=metric, noise_z=noise_z
+    )
     if failed:
         detail = ", ".join(f"{n} {baselines[n][metric]:.4f}" for n in failed)
-        return False, f"Rejected: {metric_label} {auc:.4f} does not beat the baseline(s) {detail}."
-    beaten = ", ".join(
-        f"{n} {m[metric]:.4f}"
+        beyond = f" by more than {noise_z} standard errors" if noise_z else ""
+        return False, (
+            f"Rejected: {metric_label} {auc:.4f} does not beat the baseline(s) {detail}{beyond}."
+        )
+    compared = {
+        n: m[metric]
         for n, m in baselines.items()
         if n != "oracle" and m and m.get(metric) is not None
+    }
+    ahead = [f"{n} {v:.4f}" for n, v in compared.items() if auc > v + baseline_margin]
+    level = [f"{n} {v:.4f}" for n, v in compared.items() if auc <= v + baseline_margin]
+    standing = "; ".join(
+        ([f"beats {', '.join(ahead)}"] if ahead else [])
+        + ([f"is level with {', '.join(level)} (within noise)"] if level else [])
     )
     if champion_metrics_on_same_window is None:
         return True, (
-            f"Promoted: first champion; {metric_label} {auc:.4f} beats {beaten or 'no baseline'}."
+            f"Promoted: first champion; {metric_label} {auc:.4f} "
+            f"{standing or 'has no baseline to compare'}."
         )
     champion_auc = champion_metrics_on_same_window[metric]
     if auc >= champion_auc - margin:
         return True, (
             f"Promoted: {metric_label} {auc:.4f} vs champion {champion_auc:.4f} on the same "
-            "test window "
-            f"(allowed margin {margin}); beats {beaten}."
+            f"test window (allowed margin {margin}); {standing or 'no baseline to compare'}."
         )
     return False, (
         f"Kept as candidate: {metric_label} {auc:.4f} is more than {margin} below the "

@@ -44,6 +44,8 @@ def test_invalid_values_are_rejected():
         load_config(calibration={"method": "magic"})
     with pytest.raises(ValueError, match="windows.test_dates must be >= 1"):
         load_config(windows__test_dates=0)
+    with pytest.raises(ValueError, match="promotion.baseline_noise_z must be >= 0"):
+        load_config(promotion__baseline_noise_z=-1)
 
 
 def test_missing_file_says_so(tmp_path):

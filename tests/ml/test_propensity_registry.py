@@ -92,3 +92,15 @@ def test_corrupt_artifact_is_refused(champion_db):
         record.load()
     with pytest.raises(ValueError, match="known versions"):
         get_model(conn, "propensity", "19990101-deadbeef")
+
+
+def test_a_rejected_version_re_evaluated_under_a_looser_rule_becomes_champion(
+    marts_db, marts, config
+):
+    out_of_reach = load_config(promotion={"baseline_margin": 0.5})  # must beat baselines by 0.5
+    rejected = train_and_register(marts_db, as_of=marts.cutoff, config=out_of_reach)
+    assert rejected["status"] == "rejected", rejected
+    again = train_and_register(marts_db, as_of=marts.cutoff, config=config, force=True)
+    assert again["model_version"] == rejected["model_version"]
+    assert again["status"] == "champion", again
+    assert get_champion(marts_db, "propensity").model_version == again["model_version"]
