@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 PROJECT_DIR_ENV = "AIMASS_DBT_PROJECT_DIR"
 PARSE_CACHE_ENV = "AIMASS_DBT_PARSE_CACHE"
+VARS_ENV = "AIMASS_DBT_VARS"
 FAILED_STATUSES = {"error", "fail", "runtime error"}
 
 
@@ -73,10 +74,30 @@ def project_dir() -> Path:
     return path
 
 
+def vars_from_env() -> dict:
+    """dbt vars set for every run of this platform: `AIMASS_DBT_VARS`, a JSON object."""
+    text = os.environ.get(VARS_ENV)
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        value = exc
+    if not isinstance(value, dict):
+        raise ValueError(
+            f"{VARS_ENV} must be a JSON object of dbt vars, such as "
+            f'{{"lookback_days": 2}}; it is {text!r}. Fix or unset it.'
+        )
+    return value
+
+
 def dbt_var(name: str):
-    """The default of a dbt var, as `dbt_project.yml` sets it."""
+    """A dbt var as every run sees it: `AIMASS_DBT_VARS`, else `dbt_project.yml`'s default."""
     import yaml
 
+    overrides = vars_from_env()
+    if name in overrides:
+        return overrides[name]
     return yaml.safe_load((project_dir() / "dbt_project.yml").read_text())["vars"][name]
 
 
@@ -168,8 +189,9 @@ def run_dbt(
 ) -> DbtResult:
     """Run `dbt <args>` in the project against `warehouse_url`; raise `DbtError` on failure.
 
-    Each call writes its artifacts and logs to `target_path` (default: a fresh temporary
-    directory, removed afterwards), so runs against different databases can go in parallel.
+    `vars` go on top of `AIMASS_DBT_VARS`. Each call writes its artifacts and logs to
+    `target_path` (default: a fresh temporary directory, removed afterwards), so runs against
+    different databases can go in parallel.
     """
     project = project_dir()
     own_target = target_path is None
@@ -191,6 +213,7 @@ def run_dbt(
         "--log-path",
         str(target / "logs"),
     ]
+    vars = {**vars_from_env(), **(vars or {})}
     if vars:
         command += ["--vars", json.dumps(vars, default=str)]
     env = {

@@ -262,9 +262,13 @@ def stage_rows(stage: str, n: dict) -> tuple[str, str, str]:
             if "build_marts_s" in d
             else ""
         )
+        c = n.get("catch_up_run")
+        catch_up = (
+            f"; catch-up run {c['wall_s']} s, `build_marts` {c['build_marts_s']} s" if c else ""
+        )
         return (
             f"whole daily run through Airflow ({n['day']}, {d['dags']} DAGs, {d['tasks']} tasks)",
-            f"{d['wall_s']} s wall (history run {h['wall_s']} s{marts})",
+            f"{d['wall_s']} s wall (history run {h['wall_s']} s{marts}{catch_up})",
             f"sum of task durations {d['task_sum_s']} s — overhead ratio "
             f"**{d['overhead_ratio']:.2f}**",
         )

@@ -58,6 +58,30 @@ def test_dbt_var_reads_the_project_default(monkeypatch, tmp_path):
     assert dbt_var("lookback_days") == 4
 
 
+def test_aimass_dbt_vars_set_a_var_for_every_run(monkeypatch, tmp_path):
+    (tmp_path / "dbt_project.yml").write_text("name: other\nvars:\n  lookback_days: 4\n")
+    monkeypatch.setenv(transform.PROJECT_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv(transform.VARS_ENV, '{"lookback_days": 2}')
+    assert dbt_var("lookback_days") == 2
+
+
+@pytest.mark.parametrize("value", ["lookback_days=2", "[2]", '{"lookback_days": 2'])
+def test_aimass_dbt_vars_that_are_not_a_json_object_are_refused(monkeypatch, value):
+    monkeypatch.setenv(transform.VARS_ENV, value)
+    with pytest.raises(ValueError, match="AIMASS_DBT_VARS must be a JSON object of dbt vars"):
+        dbt_var("lookback_days")
+
+
+@pytest.mark.slow
+def test_aimass_dbt_vars_reach_dbt_under_the_vars_of_the_call(monkeypatch, empty_db_url):
+    monkeypatch.setenv(transform.VARS_ENV, '{"lookback_days": 9, "label_horizon_days": 3}')
+    inline = "select {{ var('lookback_days') }} as lb, {{ var('label_horizon_days') }} as h"
+    compiled = run_dbt(
+        ["compile", "--inline", inline], empty_db_url, vars={"label_horizon_days": 5}
+    )
+    assert "select 9 as lb, 5 as h" in compiled.output
+
+
 @pytest.mark.slow
 def test_a_failing_model_raises_dbt_error_naming_the_node(empty_db_url):
     """fct_events alone on a database without its staging model fails, and says why."""

@@ -80,11 +80,23 @@ def ingest_source(warehouse_url: str, source: str, ds: date) -> dict:
 
 
 def build_marts(warehouse_url: str, ds: date, *, full_refresh: bool = False) -> dict:
-    """`dbt build` of staging, marts and feature marts (tests included) for the day."""
+    """`dbt build` of staging, marts and feature marts (tests included) for the day: a full
+    refresh when asked, or when an incremental build would re-read most of `raw` (a catch-up
+    after a bulk load, `aimass.build_plan`)."""
+    from aimass.build_plan import catch_up_needs_full_refresh
     from aimass.transform import dbt_build
 
+    estimate = None
+    if not full_refresh:
+        with connect(warehouse_url) as conn:
+            full_refresh, estimate = catch_up_needs_full_refresh(conn, list(load_contracts()))
     result = dbt_build(warehouse_url, vars={"run_date": ds.isoformat()}, full_refresh=full_refresh)
-    return {"seconds": round(result.seconds, 1), "nodes": result.nodes}
+    return {
+        "seconds": round(result.seconds, 1),
+        "full_refresh": full_refresh,
+        "reread_share": None if estimate is None else round(estimate.share, 4),
+        "nodes": result.nodes,
+    }
 
 
 def quality_gate(warehouse_url: str, suite: str, ds: date) -> dict:
