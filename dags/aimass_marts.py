@@ -5,7 +5,8 @@ Runs when `aimass_ingest` has loaded a day and its raw gate passed (Asset `raw._
 
 1. **build_marts** — `dbt build`: staging, dimensions and facts, point-in-time feature marts
    and analytics marts, with dbt tests. Incremental models re-read whatever was loaded since
-   their last run, so one run catches up on several loaded days.
+   their last run, so one run catches up on several loaded days; a build that would re-read
+   most of `raw` (after a bulk load) is a full refresh, which is faster and gives the same marts.
 2. **quality_gate_features** — Great Expectations on the feature marts as of `ds + 1`; a failure
    stops here, so no model is trained and no score is written from bad data. When it passes it
    updates the Assets `marts.fct_user_features_daily` and `marts.fct_coupon_training_set` with
