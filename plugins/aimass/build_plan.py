@@ -23,12 +23,12 @@ from aimass.transform import dbt_var
 
 log = logging.getLogger(__name__)
 
-STAGED_TABLES_SQL = r"""
+STAGED_TABLES_SQL = """
 select c.relname
 from pg_class as c
 join pg_namespace as n on n.oid = c.relnamespace
 join pg_attribute as a on a.attrelid = c.oid and a.attname = 'loaded_at' and not a.attisdropped
-where n.nspname = 'staging' and c.relkind = 'r' and c.relname like %s
+where n.nspname = 'staging' and c.relkind = 'r'
 """
 
 
@@ -44,14 +44,11 @@ class RereadEstimate:
         return self.rows_to_reread / self.rows_in_raw if self.rows_in_raw else 0.0
 
 
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%")
-
-
-def _staged_tables(cur, source: str) -> list[str]:
-    """The incremental staging tables of `source` (`staging.stg_<source>__*` with `loaded_at`)."""
-    cur.execute(STAGED_TABLES_SQL, (f"stg\\_{_like_escape(source)}\\_\\_%",))
-    return [name for (name,) in cur.fetchall()]
+def _staged_tables(cur, sources: list[str]) -> dict[str, list[str]]:
+    """source -> its incremental staging tables (`staging.stg_<source>__*` with `loaded_at`)."""
+    cur.execute(STAGED_TABLES_SQL)
+    names = [name for (name,) in cur.fetchall()]
+    return {source: [n for n in names if n.startswith(f"stg_{source}__")] for source in sources}
 
 
 def _oldest_watermark(cur, tables: list[str]) -> datetime | None:
@@ -68,14 +65,9 @@ def estimate_reread(conn, sources: list[str]) -> RereadEstimate | None:
     (no source staged yet: dbt builds every table in full anyway)."""
     overlap = timedelta(minutes=float(dbt_var("load_overlap_minutes")))
     to_reread = in_raw = 0
-    staged_any = False
     with conn.cursor() as cur:
-        for source in sources:
-            cur.execute("select to_regclass(%s)", (f"raw.{source}",))
-            tables = _staged_tables(cur, source) if cur.fetchone()[0] else []
-            if not tables:
-                continue
-            staged_any = True
+        staged = {s: tables for s, tables in _staged_tables(cur, sources).items() if tables}
+        for source, tables in staged.items():
             watermark = _oldest_watermark(cur, tables)
             cur.execute(
                 sql.SQL(
@@ -88,7 +80,7 @@ def estimate_reread(conn, sources: list[str]) -> RereadEstimate | None:
             in_raw += rows
             to_reread += newer
     conn.rollback()
-    return RereadEstimate(to_reread, in_raw) if staged_any else None
+    return RereadEstimate(to_reread, in_raw) if staged else None
 
 
 def catch_up_needs_full_refresh(conn, sources: list[str]) -> tuple[bool, RereadEstimate | None]:

@@ -81,8 +81,8 @@ def vars_from_env() -> dict:
         return {}
     try:
         value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        value = exc
+    except json.JSONDecodeError:
+        value = None
     if not isinstance(value, dict):
         raise ValueError(
             f"{VARS_ENV} must be a JSON object of dbt vars, such as "
