@@ -40,7 +40,7 @@ from aimass.orchestration.run_day import mark_day, run_day
         "shop_profile": Param(
             "demo",
             type="string",
-            enum=["tiny", "demo", "small", "medium"],
+            enum=["tiny", "demo", "small", "midsize", "medium"],
             description="Size of the simulated shop.",
         ),
     },

@@ -30,7 +30,7 @@ from ml.recommend.pipeline import recommend, train_and_register
 from ml.registry import promote
 from tests.ml.recommend.shop import load_shop_marts, simulated_marts
 
-SIZES = ("tiny", "demo", "small", "medium")
+SIZES = ("tiny", "demo", "small", "midsize", "medium")
 
 
 def _timed(fn, *args, **kwargs):
