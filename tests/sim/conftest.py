@@ -29,3 +29,16 @@ def tiny_shop(tiny_config):
 def crowded_shop():
     """`tiny` with more users: enough for statistical checks of the randomization."""
     return simulate_shop(load_shop_config("tiny", n_users=4000, days=60))
+
+
+@pytest.fixture(scope="session")
+def tiny_shop_until(tiny_config):
+    """`tiny` simulated up to a given day (cached): what a daily run of that day sees."""
+    shops = {}
+
+    def until(day):
+        if day not in shops:
+            shops[day] = simulate_shop(tiny_config, until=day)
+        return shops[day]
+
+    return until

@@ -1,8 +1,10 @@
-"""Landing files land where and how the contracts say, atomically and reproducibly."""
+"""Landing files land where and how the contracts say, atomically and reproducibly; a daily
+run writes only the days not yet landed, with the same result as a full write."""
 
 import dataclasses
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import pandas as pd
 import psycopg2
@@ -10,7 +12,33 @@ import pyarrow.parquet as pq
 import pytest
 from psycopg2 import sql
 
-from aimass.sim.landing import landing_root, write_landing
+from aimass.sim import landing
+from aimass.sim.config import load_shop_config
+from aimass.sim.generate import simulate_shop
+from aimass.sim.landing import (
+    MANIFEST_NAME,
+    landed_days,
+    landing_fingerprint,
+    landing_root,
+    partition_path,
+    write_landing,
+)
+
+
+@pytest.fixture(scope="module")
+def other_shop():
+    """`tiny` with another seed: same days and sources, other rows."""
+    return simulate_shop(load_shop_config("tiny", seed=8))
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    """Every file under `root` (relative path -> bytes)."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def _inodes(root: Path) -> dict[str, int]:
+    """Every file's inode: a file replaced atomically gets a new one."""
+    return {str(p.relative_to(root)): p.stat().st_ino for p in root.rglob("*") if p.is_file()}
 
 
 @pytest.fixture(scope="module")
@@ -150,3 +178,90 @@ def test_csv_files_load_into_postgres_with_contract_types(
             assert cur.fetchone()[0] is True
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize("gap", [1, 6])
+def test_landing_day_by_day_equals_a_full_write(
+    landed, tiny_shop, tiny_shop_until, contracts, tmp_path, gap
+):
+    """Days up to D - gap landed first, then the run of D writes only the new days' files
+    (and the manifest); the landing area is then byte for byte a fresh full write up to D."""
+    full_root, _ = landed
+    earlier = tiny_shop_until(tiny_shop.days[-1 - gap])
+    root = tmp_path / "landing"
+    write_landing(earlier, root.as_uri())
+    before = _inodes(root)
+    already = landed_days(tiny_shop, root.as_uri())
+    assert already == earlier.days
+    new_days = [d for d in tiny_shop.days if d not in already]
+    assert new_days == tiny_shop.days[-gap:]
+    files = write_landing(tiny_shop, root.as_uri(), days=new_days)
+    new_files = {str(partition_path(root, c, d)) for c in contracts.values() for d in new_days}
+    assert set(files) == new_files
+    assert _tree(root) == _tree(full_root)
+    after = _inodes(root)
+    replaced = {path for path, inode in after.items() if before.get(path) != inode}
+    assert replaced == {str(Path(f).relative_to(root)) for f in new_files} | {MANIFEST_NAME}
+    assert landed_days(tiny_shop, root.as_uri()) == tiny_shop.days
+
+
+def test_landing_the_same_day_again_changes_nothing(tiny_shop, tiny_shop_until, tmp_path):
+    root = tmp_path / "landing"
+    write_landing(tiny_shop, str(root))
+    tree, inodes = _tree(root), _inodes(root)
+    assert landed_days(tiny_shop, str(root)) == tiny_shop.days
+    assert write_landing(tiny_shop, str(root), days=[]) == []
+    assert _tree(root) == tree and _inodes(root) == inodes
+    earlier = tiny_shop_until(tiny_shop.days[10])
+    assert landed_days(earlier, str(root)) == earlier.days
+
+
+def test_another_config_rewrites_every_day(tiny_shop, other_shop, contracts, tmp_path):
+    root = tmp_path / "landing"
+    write_landing(tiny_shop, str(root))
+    assert landed_days(other_shop, str(root)) == []
+    files = write_landing(other_shop, str(root))
+    assert len(files) == len(contracts) * len(other_shop.days)
+    write_landing(other_shop, str(tmp_path / "fresh"))
+    assert _tree(root) == _tree(tmp_path / "fresh")
+    assert landed_days(other_shop, str(root)) == other_shop.days
+    assert landed_days(tiny_shop, str(root)) == []
+
+
+def test_an_interrupted_overwrite_vouches_for_no_day(tiny_shop, other_shop, tmp_path, monkeypatch):
+    """Files of another config half overwritten: the manifest lists no day of either."""
+    root = tmp_path / "landing"
+    write_landing(tiny_shop, str(root))
+    serialise, calls = landing.serialise, []
+
+    def failing(rows, contract):
+        calls.append(contract.name)
+        if len(calls) > 20:
+            raise OSError("No space left on device")
+        return serialise(rows, contract)
+
+    monkeypatch.setattr(landing, "serialise", failing)
+    with pytest.raises(OSError, match="No space"):
+        write_landing(other_shop, str(root))
+    assert landed_days(tiny_shop, str(root)) == []
+    assert landed_days(other_shop, str(root)) == []
+
+
+def test_a_missing_file_or_another_format_is_not_landed(tiny_shop, contracts, tmp_path):
+    root = tmp_path / "landing"
+    write_landing(tiny_shop, str(root))
+    day = tiny_shop.days[7]
+    partition_path(root, contracts["orders"], day).unlink()
+    assert landed_days(tiny_shop, str(root)) == [d for d in tiny_shop.days if d != day]
+    parquet = {n: dataclasses.replace(c, format="parquet") for n, c in contracts.items()}
+    assert landed_days(tiny_shop, str(root), contracts=parquet) == []
+    # a contract change that keeps the file names (format, columns) changes the fingerprint
+    orders = contracts["orders"]
+    for changed in (
+        dataclasses.replace(orders, format="jsonl"),
+        dataclasses.replace(orders, columns=orders.columns[:-1]),
+    ):
+        other = landing_fingerprint(tiny_shop, {**contracts, "orders": changed})
+        assert other != landing_fingerprint(tiny_shop, contracts)
+    (root / MANIFEST_NAME).write_text("{not json")
+    assert landed_days(tiny_shop, str(root)) == []

@@ -29,10 +29,15 @@ def prepare_warehouse(warehouse_url: str) -> None:
 
 
 def simulate_shop(warehouse_url: str, ds: date, profile: str) -> dict:
-    """Write the simulated shop's landing files up to `ds` and its hidden truth."""
+    """Write the simulated shop's landing files up to `ds` and its hidden truth.
+
+    The shop is simulated from its start (it is a stateful process), but only what an earlier
+    run did not already write goes out: the landing days not yet landed for this config
+    (`landed_days`) and the truth days after the last stored one (`write_truth`). The files
+    and tables are the same as a full rewrite's."""
     from aimass.sim.config import load_shop_config
     from aimass.sim.generate import simulate_shop as simulate
-    from aimass.sim.landing import write_landing
+    from aimass.sim.landing import landed_days, write_landing
     from aimass.sim.truth import write_truth
 
     started = time.monotonic()
@@ -44,15 +49,24 @@ def simulate_shop(warehouse_url: str, ds: date, profile: str) -> dict:
             "uses its last day), or turn use_simulated_shop off to load your own landing files."
         )
     shop = simulate(config, until=ds)
-    files = write_landing(shop, load_settings().landing_uri)
+    landing_uri = load_settings().landing_uri
+    contracts = load_contracts()
+    landed = set(landed_days(shop, landing_uri, contracts))
+    files = write_landing(
+        shop, landing_uri, days=[d for d in shop.days if d not in landed], contracts=contracts
+    )
     with connect(warehouse_url) as conn:
-        truth_rows = write_truth(shop, conn)
+        truth = write_truth(shop, conn)
     summary = {
         "profile": profile,
         "days": len(shop.days),
         "rows": {name: len(frame) for name, frame in shop.tables.items()},
-        "truth_rows": truth_rows,
-        "files": len(files),
+        "truth_rows": truth.rows,
+        "truth_rows_written": truth.written,
+        "truth_rows_kept": truth.kept,
+        "truth_full_rewrite": truth.full,
+        "files_written": len(files),
+        "files_kept": len(landed) * len(contracts),
         "seconds": round(time.monotonic() - started, 1),
     }
     log.info("simulated shop: %s", summary)

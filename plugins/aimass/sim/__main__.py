@@ -52,11 +52,11 @@ def main(argv: list[str] | None = None) -> int:
 
         conn = psycopg2.connect(args.truth_url)
         try:
-            counts = write_truth(shop, conn)
+            truth = write_truth(shop, conn)
         finally:
             conn.close()
-        for name, rows in counts.items():
-            print(f"  sim_truth.{name:<26} {rows:>10,} rows")
+        for name, rows in truth.rows.items():
+            print(f"  sim_truth.{name:<26} {rows:>10,} rows ({truth.written[name]:,} written)")
     return 0
 
 

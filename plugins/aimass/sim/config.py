@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import os
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -10,6 +12,11 @@ from importlib import resources
 from pathlib import Path
 
 import yaml
+
+# Bump when a change of the simulator's code changes its rows for an unchanged config: it is
+# part of `shop_fingerprint`, so the incremental writers (`aimass.sim.landing`,
+# `aimass.sim.truth`) then rewrite what an older version wrote.
+SIMULATOR_OUTPUT_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -115,6 +122,35 @@ class ShopConfig:
                 self.coupon_interval_days,
             )
         )
+
+
+def canonical_config(config: ShopConfig) -> dict:
+    """The config's fields as JSON values, each as its declared type (a float field given as
+    an int gives the same value), dates as ISO strings, tuples as lists."""
+    return {
+        f.name: _canonical(_coerce(f.name, getattr(config, f.name)))
+        for f in dataclasses.fields(ShopConfig)
+    }
+
+
+def _canonical(value):
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def shop_fingerprint(config: ShopConfig) -> str:
+    """sha256 (hex) of everything that determines the simulated rows: every field of the
+    config (canonical JSON) and `SIMULATOR_OUTPUT_VERSION`. Equal fingerprints, equal rows."""
+    doc = {"config": canonical_config(config), "version": SIMULATOR_OUTPUT_VERSION}
+    return hashlib.sha256(canonical_json(doc).encode("utf-8")).hexdigest()
+
+
+def canonical_json(doc) -> str:
+    """Sorted keys, no whitespace: the same document always gives the same text."""
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
 def simulator_config_path() -> Path:

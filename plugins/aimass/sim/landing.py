@@ -6,11 +6,19 @@ everything that existed before the start date). Every source gets a file every d
 only a header). Files are written atomically and re-writing a day gives identical bytes.
 Formats follow the source contract: csv (header, ISO-8601 UTC timestamps `...Z`, `true`/
 `false`, empty = null), jsonl (one object per line), parquet.
+
+A manifest, `<landing>/_simulated_shop.json`, records the fingerprint of what the files were
+written from (`landing_fingerprint`: the shop's config and simulator version, the sources'
+formats and columns) and the days written under it. A day's rows never depend on how far
+the shop was simulated, so a day the manifest lists, with a file for every source, would get
+the same bytes again: `landed_days` tells which, and a daily run writes only the others.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import os
 import tempfile
 from collections.abc import Iterable
@@ -25,8 +33,10 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from aimass.contracts import SourceContract, load_contracts
+from aimass.sim.config import canonical_config, canonical_json, shop_fingerprint
 
 PARQUET_TYPES = {"integer": pa.int32(), "bigint": pa.int64()}
+MANIFEST_NAME = "_simulated_shop.json"
 
 
 def landing_root(landing_uri: str) -> Path:
@@ -46,13 +56,52 @@ def partition_path(root: Path, contract: SourceContract, day: date) -> Path:
     return root / contract.name / day.isoformat() / f"part-0000.{contract.format}"
 
 
+def landing_fingerprint(shop, contracts: dict[str, SourceContract]) -> str:
+    """sha256 (hex) of what the landing files' bytes depend on: the shop's fingerprint (config
+    and simulator version) and each source's format and columns."""
+    doc = {
+        "shop": shop_fingerprint(shop.config),
+        "sources": {
+            name: {"format": c.format, "columns": [[col.name, col.type] for col in c.columns]}
+            for name, c in contracts.items()
+        },
+    }
+    return hashlib.sha256(canonical_json(doc).encode("utf-8")).hexdigest()
+
+
+def landed_days(
+    shop, landing_uri: str, contracts: dict[str, SourceContract] | None = None
+) -> list[date]:
+    """The shop's days already in the landing area exactly as `write_landing` would write them:
+    listed in the manifest under the shop's `landing_fingerprint` and with a file for every
+    source. Anything else (no manifest, another config or format, a missing file) is not."""
+    contracts = contracts or load_contracts()
+    root = landing_root(landing_uri)
+    manifest = _read_manifest(root)
+    if manifest.get("fingerprint") != landing_fingerprint(shop, contracts):
+        return []
+    listed = set(manifest.get("days") or [])
+    return [
+        day
+        for day in shop.days
+        if day.isoformat() in listed
+        and all(partition_path(root, c, day).is_file() for c in contracts.values())
+    ]
+
+
 def write_landing(
     shop,
     landing_uri: str,
     days: Iterable[date] | None = None,
     contracts: dict[str, SourceContract] | None = None,
 ) -> list[str]:
-    """Write one file per source per day (default: every simulated day); returns the paths."""
+    """Write one file per source per day (default: every simulated day); returns the paths
+    written. Always writes every day asked for; to write only what is new, pass the days
+    `landed_days` does not return.
+
+    The manifest then lists these days (and, under the same fingerprint, the days it listed
+    before). Before overwriting files another fingerprint vouched for, the manifest is reset,
+    so an interrupted write never leaves it listing a file it does not describe."""
     contracts = contracts or load_contracts()
     root = landing_root(landing_uri)
     days = list(shop.days if days is None else days)
@@ -62,15 +111,44 @@ def write_landing(
             f"days {[d.isoformat() for d in outside]} were not simulated "
             f"({shop.days[0]}..{shop.days[-1]}); simulate further with simulate_shop(until=...)."
         )
+    missing = [name for name in contracts if name not in shop.landing]
+    if missing:
+        raise ValueError(f"the simulated shop has no source {missing[0]!r} to land.")
+    fingerprint = landing_fingerprint(shop, contracts)
+    manifest = _read_manifest(root)
+    listed = set()
+    if manifest.get("fingerprint") == fingerprint:
+        listed = set(manifest.get("days") or [])
+    elif manifest:
+        _write_manifest(root, shop, fingerprint, listed)
     written = []
     for name, contract in contracts.items():
-        if name not in shop.landing:
-            raise ValueError(f"the simulated shop has no source {name!r} to land.")
         for day in days:
             path = partition_path(root, contract, day)
             _write_atomic(path, serialise(shop.landing[name].day(day), contract))
             written.append(str(path))
+    now_listed = listed | {d.isoformat() for d in days}
+    if now_listed != listed or manifest.get("fingerprint") != fingerprint:
+        _write_manifest(root, shop, fingerprint, now_listed)
     return written
+
+
+def _read_manifest(root: Path) -> dict:
+    """The manifest's content; {} when there is none or it is unreadable (vouches for nothing)."""
+    try:
+        doc = json.loads((root / MANIFEST_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def _write_manifest(root: Path, shop, fingerprint: str, days: set[str]) -> None:
+    doc = {
+        "fingerprint": fingerprint,
+        "config": canonical_config(shop.config),
+        "days": sorted(days),
+    }
+    _write_atomic(root / MANIFEST_NAME, (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode())
 
 
 def serialise(rows: pa.Table, contract: SourceContract) -> bytes:

@@ -15,13 +15,23 @@
 - `item_appeal` (item_id): item popularity; the oracle ranking for user u is
   weight(u, category of item) x appeal(item).
 - `user_traits` (user_id): segment, coupon response type and the other hidden traits.
+
+`write_truth` writes them incrementally when it can: every table carries a comment with the
+`truth_fingerprint` of the shop it was written from and the last day written. When the stored
+fingerprint is the shop's, the day-grained tables get only the days after the last stored
+one, `coupon_effect` only the campaigns offered on those days, and the three snapshot tables
+(users and items present at the end) are re-created; otherwise every table is re-created.
+Either way the tables hold what a full write of the shop gives, row for row.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 from collections.abc import Iterator, Mapping
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -32,6 +42,7 @@ from psycopg2 import sql
 
 from aimass.sim import behaviour, strings, vocab
 from aimass.sim.clock import DAY, epoch_seconds
+from aimass.sim.config import ShopConfig, canonical_json, shop_fingerprint
 
 SCHEMA = "sim_truth"
 # table -> (columns with PostgreSQL types, primary key)
@@ -82,7 +93,19 @@ TRUTH_TABLES: dict[str, tuple[dict[str, str], tuple[str, ...]]] = {
         ("user_id",),
     ),
 }
+# Tables that only grow with the days simulated: table -> its day column (None: coupon_effect,
+# whose rows belong to the day their campaign was offered). The others are snapshots.
+GROWING_TABLES: dict[str, str | None] = {
+    "user_daily_purchase_prob": "day",
+    "user_horizon_purchase_prob": "as_of_date",
+    "coupon_effect": None,
+}
 COPY_CHUNK_ROWS = 500_000
+# Held by `write_truth` for its transaction: two writers in turn, the second sees the first's
+# marker (at once, both would copy the same new days).
+TRUTH_LOCK_KEY = int.from_bytes(
+    hashlib.sha256(b"aimass.sim.truth").digest()[:8], "big", signed=True
+)
 
 
 class TruthFrames(Mapping):
@@ -111,29 +134,67 @@ class TruthFrames(Mapping):
 
     def arrow(self, name: str) -> pa.Table:
         if name not in self._arrow:
-            self._arrow[name] = getattr(self, f"_{name}")()
+            if name == "user_horizon_purchase_prob":
+                daily = self.arrow("user_daily_purchase_prob")
+                self._arrow[name] = self._user_horizon_purchase_prob(self._records, daily)
+            elif name in GROWING_TABLES:
+                self._arrow[name] = getattr(self, f"_{name}")(self._records)
+            else:
+                self._arrow[name] = getattr(self, f"_{name}")()
         return self._arrow[name]
+
+    def rows_from(self, name: str, first_day: int) -> pa.Table:
+        """The rows of a growing table for days `first_day`, `first_day` + 1, ... (offsets
+        from the start date); for `coupon_effect` the campaigns offered on those days."""
+        if name not in GROWING_TABLES:
+            raise KeyError(f"{name!r} is a snapshot table; growing: {sorted(GROWING_TABLES)}")
+        if first_day <= 0:
+            return self.arrow(name)
+        records = self._records[first_day:]
+        if not records:
+            return self.rows_from(name, len(self._records) - 1).slice(0, 0)
+        if name == "coupon_effect":
+            return self._coupon_effect(records)
+        daily = self._user_daily_purchase_prob(records)
+        if name == "user_daily_purchase_prob":
+            return daily
+        return self._user_horizon_purchase_prob(records, daily)
+
+    def campaigns_from(self, first_day: int) -> list[str]:
+        """Ids of the coupon campaigns offered on day `first_day` (offset) or later, simulated
+        or not."""
+        campaigns = self._world.coupon_campaigns
+        return [
+            c for c, day in zip(campaigns.ids, campaigns.offer_day, strict=True) if day >= first_day
+        ]
+
+    def num_rows(self, name: str) -> int:
+        """Rows of a table, without building a growing one."""
+        if name in ("user_daily_purchase_prob", "user_horizon_purchase_prob"):
+            return sum(len(r.purchase_users) for r in self._records)
+        if name == "coupon_effect":
+            return sum(len(r.offer.truth_users) for r in self._records if r.offer is not None)
+        return self.arrow(name).num_rows
 
     def _users_present(self) -> np.ndarray:
         return np.flatnonzero(self._world.users.signup_s < self._end_s)
 
-    def _user_daily_purchase_prob(self) -> pa.Table:
+    def _user_daily_purchase_prob(self, records) -> pa.Table:
         first_day = epoch_seconds(self._world.config.start_date) // DAY
-        users = np.concatenate([r.purchase_users for r in self._records])
+        users = np.concatenate([r.purchase_users for r in records])
         days = np.repeat(
-            [first_day + r.day for r in self._records],
-            [len(r.purchase_users) for r in self._records],
+            [first_day + r.day for r in records],
+            [len(r.purchase_users) for r in records],
         ).astype(np.int32)
         return pa.table(
             {
                 "user_id": self._world.users.ids.take(pa.array(users)),
                 "day": pa.array(days, pa.date32()),
-                "p_purchase": np.concatenate([r.purchase_prob for r in self._records]),
+                "p_purchase": np.concatenate([r.purchase_prob for r in records]),
             }
         )
 
-    def _user_horizon_purchase_prob(self) -> pa.Table:
-        daily = self.arrow("user_daily_purchase_prob")
+    def _user_horizon_purchase_prob(self, records, daily: pa.Table) -> pa.Table:
         return pa.table(
             {
                 "user_id": daily.column("user_id"),
@@ -141,12 +202,12 @@ class TruthFrames(Mapping):
                 "horizon_days": pa.array(
                     np.full(daily.num_rows, self._world.config.truth_horizon_days, dtype=np.int32)
                 ),
-                "p_purchase": np.concatenate([r.horizon_prob for r in self._records]),
+                "p_purchase": np.concatenate([r.horizon_prob for r in records]),
             }
         )
 
-    def _coupon_effect(self) -> pa.Table:
-        offers = [r.offer for r in self._records if r.offer is not None]
+    def _coupon_effect(self, records) -> pa.Table:
+        offers = [r.offer for r in records if r.offer is not None]
         campaign = np.concatenate([np.full(len(o.truth_users), o.campaign) for o in offers] + [[]])
         users = np.concatenate([o.truth_users for o in offers] + [[]]).astype(np.int64)
         response = self._world.traits.response_type[users]
@@ -215,37 +276,141 @@ class TruthFrames(Mapping):
         )
 
 
-def write_truth(shop, conn) -> dict[str, int]:
-    """(Re)create the `sim_truth` tables from `shop.truth` in one transaction (COPY).
+def truth_fingerprint(config: ShopConfig) -> str:
+    """sha256 (hex) of what the truth tables depend on: the shop's fingerprint (config and
+    simulator version) and the tables' columns and keys."""
+    doc = {
+        "shop": shop_fingerprint(config),
+        "tables": {name: [columns, list(key)] for name, (columns, key) in TRUTH_TABLES.items()},
+    }
+    return hashlib.sha256(canonical_json(doc).encode("utf-8")).hexdigest()
 
-    Returns rows per table. Previous contents are replaced; on error nothing changes."""
-    counts = {}
+
+@dataclass(frozen=True)
+class TruthWrite:
+    """What `write_truth` did. `rows`: rows per table now in `sim_truth` (what a full write
+    gives); `written`: rows this call copied per table; `full`: every table was re-created
+    (no usable earlier write), else only the new days and the snapshots were written."""
+
+    rows: dict[str, int]
+    written: dict[str, int]
+    full: bool
+
+    @property
+    def kept(self) -> dict[str, int]:
+        """Rows per table left as an earlier write stored them."""
+        return {name: self.rows[name] - self.written[name] for name in self.rows}
+
+
+def write_truth(shop, conn) -> TruthWrite:
+    """Bring the `sim_truth` tables to `shop.truth` in one transaction (COPY); on error nothing
+    changes.
+
+    When the tables were written from the same `truth_fingerprint`, only the days after the
+    last stored day (or, for a shorter shop, the removal of the days after its last) and the
+    snapshot tables are written; otherwise every table is re-created. The result is the same
+    either way."""
+    fingerprint = truth_fingerprint(shop.config)
+    last_day = shop.days[-1]
+    written = {}
     try:
         with conn.cursor() as cur:
+            cur.execute("select pg_advisory_xact_lock(%s)", (TRUTH_LOCK_KEY,))
             cur.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(SCHEMA)))
+            stored = _stored_marker(cur)
+            full = stored is None or stored["fingerprint"] != fingerprint
+            first_new, shorter = 0, False
+            if not full:
+                stored_last = date.fromisoformat(stored["last_day"])
+                shorter = last_day < stored_last
+                kept_until = min(stored_last, last_day)
+                first_new = max((kept_until - shop.config.start_date).days + 1, 0)
             for name, (columns, key) in TRUTH_TABLES.items():
                 table = sql.Identifier(SCHEMA, name)
-                cur.execute(sql.SQL("drop table if exists {}").format(table))
+                if name in GROWING_TABLES and not full:
+                    # The marker is committed with the rows, so rows after its last day
+                    # exist only when this shop ends before it: only then is there anything
+                    # to delete (the delete scans the whole table).
+                    if shorter:
+                        _delete_from(cur, shop, name, first_new)
+                    rows = shop.truth.rows_from(name, first_new)
+                    written[name] = _copy(cur, table, list(columns), rows)
+                else:
+                    _create(cur, table, columns)
+                    written[name] = _copy(cur, table, list(columns), shop.truth.arrow(name))
+                    _add_primary_key(cur, table, key)
+            marker = canonical_json({"fingerprint": fingerprint, "last_day": last_day.isoformat()})
+            for name in TRUTH_TABLES:
                 cur.execute(
-                    sql.SQL("create table {} ({})").format(
-                        table,
-                        sql.SQL(", ").join(
-                            sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t))
-                            for c, t in columns.items()
-                        ),
-                    )
-                )
-                counts[name] = _copy(cur, table, list(columns), shop.truth.arrow(name))
-                cur.execute(
-                    sql.SQL("alter table {} add primary key ({})").format(
-                        table, sql.SQL(", ").join(map(sql.Identifier, key))
+                    sql.SQL("comment on table {} is {}").format(
+                        sql.Identifier(SCHEMA, name), sql.Literal(marker)
                     )
                 )
         conn.commit()
     except Exception:
         conn.rollback()
         raise
-    return counts
+    rows = {name: shop.truth.num_rows(name) for name in TRUTH_TABLES}
+    return TruthWrite(rows=rows, written=written, full=full)
+
+
+def _stored_marker(cur) -> dict | None:
+    """The marker every truth table carries ({"fingerprint", "last_day"}), or None when a
+    table is missing or the tables' comments are absent, unreadable or disagree."""
+    cur.execute(
+        "select c.relname, obj_description(c.oid, 'pg_class') from pg_class c "
+        "join pg_namespace n on n.oid = c.relnamespace "
+        "where n.nspname = %s and c.relkind = 'r' and c.relname = any(%s)",
+        (SCHEMA, list(TRUTH_TABLES)),
+    )
+    comments = dict(cur.fetchall())
+    if set(comments) != set(TRUTH_TABLES) or len(set(comments.values())) != 1:
+        return None
+    try:
+        marker = json.loads(comments.popitem()[1] or "")
+        date.fromisoformat(marker["last_day"])
+    except (ValueError, TypeError, KeyError):
+        return None
+    return marker if isinstance(marker.get("fingerprint"), str) else None
+
+
+def _delete_from(cur, shop, name: str, first_new: int) -> None:
+    """Remove a growing table's rows of days >= `first_new` (offset; for `coupon_effect` the
+    campaigns offered on those days)."""
+    table = sql.Identifier(SCHEMA, name)
+    day_column = GROWING_TABLES[name]
+    if day_column is not None:
+        first_date = shop.config.start_date + timedelta(days=first_new)
+        cur.execute(
+            sql.SQL("delete from {} where {} >= %s").format(table, sql.Identifier(day_column)),
+            (first_date,),
+        )
+        return
+    ids = shop.truth.campaigns_from(first_new)
+    if ids:
+        cur.execute(
+            sql.SQL("delete from {} where coupon_campaign_id = any(%s)").format(table), (ids,)
+        )
+
+
+def _create(cur, table: sql.Composed, columns: dict[str, str]) -> None:
+    cur.execute(sql.SQL("drop table if exists {}").format(table))
+    cur.execute(
+        sql.SQL("create table {} ({})").format(
+            table,
+            sql.SQL(", ").join(
+                sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t)) for c, t in columns.items()
+            ),
+        )
+    )
+
+
+def _add_primary_key(cur, table: sql.Composed, key: tuple[str, ...]) -> None:
+    cur.execute(
+        sql.SQL("alter table {} add primary key ({})").format(
+            table, sql.SQL(", ").join(map(sql.Identifier, key))
+        )
+    )
 
 
 def _copy(cur, table: sql.Composed, columns: list[str], rows: pa.Table) -> int:
