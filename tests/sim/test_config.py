@@ -7,7 +7,14 @@ from aimass.sim.config import ShopConfig, load_shop_config
 
 @pytest.mark.parametrize(
     ("profile", "users"),
-    [("tiny", 300), ("demo", 2000), ("small", 10_000), ("midsize", 25_000), ("medium", 100_000), ("large", 500_000)],
+    [
+        ("tiny", 300),
+        ("demo", 2000),
+        ("small", 10_000),
+        ("midsize", 25_000),
+        ("medium", 100_000),
+        ("large", 500_000),
+    ],
 )
 def test_profiles_load_with_their_sizes(profile, users):
     config = load_shop_config(profile)
