@@ -58,3 +58,14 @@ def test_config_is_frozen():
     config = load_shop_config("tiny")
     with pytest.raises(AttributeError):
         config.seed = 1
+
+
+def test_the_fingerprint_changes_with_the_config_and_with_the_simulator_code(monkeypatch):
+    from aimass.sim import config as sim_config
+
+    demo = load_shop_config("demo")
+    fingerprint = sim_config.shop_fingerprint(demo)
+    assert sim_config.shop_fingerprint(load_shop_config("demo")) == fingerprint
+    assert sim_config.shop_fingerprint(load_shop_config("demo", seed=1)) != fingerprint
+    monkeypatch.setattr(sim_config, "simulator_code_digest", lambda: "other code")
+    assert sim_config.shop_fingerprint(demo) != fingerprint

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -12,11 +13,6 @@ from importlib import resources
 from pathlib import Path
 
 import yaml
-
-# Bump when a change of the simulator's code changes its rows for an unchanged config: it is
-# part of `shop_fingerprint`, so the incremental writers (`aimass.sim.landing`,
-# `aimass.sim.truth`) then rewrite what an older version wrote.
-SIMULATOR_OUTPUT_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -143,9 +139,20 @@ def _canonical(value):
 
 def shop_fingerprint(config: ShopConfig) -> str:
     """sha256 (hex) of everything that determines the simulated rows: every field of the
-    config (canonical JSON) and `SIMULATOR_OUTPUT_VERSION`. Equal fingerprints, equal rows."""
-    doc = {"config": canonical_config(config), "version": SIMULATOR_OUTPUT_VERSION}
+    config (canonical JSON) and the simulator's code. Equal fingerprints, equal rows; so after
+    any change to the code, the incremental writers (`aimass.sim.landing`, `aimass.sim.truth`)
+    rewrite what the older code wrote."""
+    doc = {"config": canonical_config(config), "code": simulator_code_digest()}
     return hashlib.sha256(canonical_json(doc).encode("utf-8")).hexdigest()
+
+
+@functools.cache
+def simulator_code_digest() -> str:
+    """sha256 (hex) of the simulator's modules (`aimass/sim/*.py`), name and bytes."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def canonical_json(doc) -> str:
