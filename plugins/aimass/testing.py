@@ -1,10 +1,12 @@
-"""Throw-away warehouse databases for tests and benchmarks (created, then dropped)."""
+"""Throw-away warehouse databases for tests and benchmarks (created, then dropped), and
+concurrent runs of one function."""
 
 from __future__ import annotations
 
 import os
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import psycopg2
@@ -43,3 +45,21 @@ def temporary_database(prefix: str = "aimass_test") -> Iterator[str]:
                 sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
             )
         conn.close()
+
+
+def run_concurrently(target: Callable[[], object], copies: int = 2, timeout_s: float = 120) -> list:
+    """Run `copies` calls of `target` in threads at once; the exceptions they raised."""
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            target()
+        except BaseException as exc:  # returned to the caller
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(copies)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout_s)
+    return errors

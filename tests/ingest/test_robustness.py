@@ -16,7 +16,7 @@ import pytest
 from aimass.contracts import load_contracts
 from aimass.ingest import Payload, load_unit
 from aimass.locks import build_lock, share_build_lock
-from aimass.testing import temporary_database
+from aimass.testing import run_concurrently, temporary_database
 from aimass.warehouse import ensure_layout
 from tests.ingest.helpers import DAY, PII_KEY, many_events_csv, rows, table_digest
 
@@ -147,22 +147,15 @@ def test_concurrent_loads_of_one_day_leave_no_duplicates(warehouse_url, warehous
     path = tmp_path / "part-0000.csv"
     path.write_bytes(data)
     loaders = [spawn_loader(warehouse_url, path) for _ in range(2)]
-    errors = []
 
     def load_in_thread():
         conn = psycopg2.connect(warehouse_url)
         try:
             load_events(conn, data)
-        except Exception as exc:  # reported below
-            errors.append(exc)
         finally:
             conn.close()
 
-    threads = [threading.Thread(target=load_in_thread) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = run_concurrently(load_in_thread, timeout_s=600)
     for loader in loaders:
         _, stderr = loader.communicate(timeout=120)
         assert loader.returncode == 0, stderr.decode()

@@ -29,7 +29,7 @@ from psycopg2 import sql
 from psycopg2.extensions import make_dsn, parse_dsn
 
 from aimass.contracts import load_contracts
-from aimass.testing import temporary_database
+from aimass.testing import run_concurrently, temporary_database
 from aimass.warehouse import ANALYST_ROLE, ML_PUBLIC_TABLES
 from tests.reliability.pipeline import (
     LAST_DAY,
@@ -222,23 +222,14 @@ def test_a_reader_never_sees_an_empty_or_missing_mart_during_a_rebuild(rerun):
 
 def test_two_runs_of_one_day_at_once_leave_no_duplicates(shop, first_run, rerun):
     """Two triggers of the same day: ingestion and `dbt build` twice in parallel."""
-    errors: list[BaseException] = []
 
     def trigger():
-        try:
-            ingest_all(shop.url, DAY)
-            from aimass.orchestration import daily
+        ingest_all(shop.url, DAY)
+        from aimass.orchestration import daily
 
-            daily.build_marts(shop.url, DAY)
-        except BaseException as exc:  # reported below
-            errors.append(exc)
+        daily.build_marts(shop.url, DAY)
 
-    threads = [threading.Thread(target=trigger) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=1800)
-    assert errors == []
+    assert run_concurrently(trigger, timeout_s=1800) == []
     with shop.connect() as conn:
         digests = warehouse_digests(conn)
     assert {r: v for r, v in digests.items() if first_run["digests"].get(r) != v} == {}

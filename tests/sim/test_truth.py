@@ -2,7 +2,6 @@
 tables hold an earlier write of the same shop, with the same tables either way."""
 
 import dataclasses
-import threading
 
 import psycopg2
 import pytest
@@ -10,6 +9,7 @@ import pytest
 from aimass.sim import truth
 from aimass.sim.generate import simulate_shop
 from aimass.sim.truth import GROWING_TABLES, TRUTH_TABLES, truth_fingerprint, write_truth
+from aimass.testing import run_concurrently
 
 
 def _contents(conn) -> dict[str, list[tuple]]:
@@ -194,22 +194,15 @@ def test_an_error_leaves_the_tables_as_they_were(
 def test_two_writers_at_once_take_turns(tiny_shop, tiny_shop_until, warehouse, warehouse_url):
     """Both runs of the same day succeed: the second waits and finds the days written."""
     write_truth(tiny_shop_until(tiny_shop.days[-3]), warehouse)
-    results, errors = [], []
+    results = []
 
     def run():
         conn = psycopg2.connect(warehouse_url)
         try:
             results.append(write_truth(tiny_shop, conn))
-        except Exception as exc:  # reported below
-            errors.append(exc)
         finally:
             conn.close()
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert errors == []
+    assert run_concurrently(run) == []
     assert sorted(r.written["user_daily_purchase_prob"] > 0 for r in results) == [False, True]
     assert _contents(warehouse) == _full_write(warehouse, tiny_shop)
