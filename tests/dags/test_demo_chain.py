@@ -1,11 +1,20 @@
-"""The demo runs the DAG chain in order, hands each `--conf` key to the DAGs that declare it,
-and skips a DAG of the chain that is not in dags/ instead of failing."""
+"""The demo runs the DAG chain in order in one process, hands each `--conf` key to the DAGs that
+declare it, skips a DAG of the chain that is not in dags/ instead of failing, and stops at the
+first DAG that fails, naming its failure."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg2
 import pytest
 
-from aimass.demo import DEMO_CHAIN, plan
+from aimass.demo import DEMO_CHAIN, main, plan
+
+TINY_DAY = "2026-08-09"  # the tiny shop's last day
+TINY_CONF = '{"shop_profile": "tiny"}'
 
 PARAMS = {
     "aimass_ingest": {"use_simulated_shop", "shop_profile"},
@@ -52,3 +61,35 @@ def test_a_key_no_dag_of_the_chain_declares_is_refused():
 def test_model_admin_parameters_do_not_leak_into_the_chain():
     with pytest.raises(ValueError, match="action"):
         plan({"action": "promote"}, PARAMS, ("aimass_ingest", "aimass_marts"))
+
+
+def test_the_demo_runs_the_chain_in_one_process_and_stops_at_the_first_failing_dag(platform_env):
+    """On the tiny shop, too short to train a propensity model: ingestion and the marts run,
+    each with its own log; the propensity DAG fails, the demo names its failure and stops."""
+    home = Path(platform_env["AIMASS_HOME"])
+    demo = subprocess.run(
+        [sys.executable, "-m", "aimass.demo", "--day", TINY_DAY, "--conf", TINY_CONF],
+        env=platform_env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert demo.returncode == 1, demo.stdout[-3000:] + demo.stderr[-3000:]
+    assert "aimass_ingest finished" in demo.stdout
+    assert "aimass_marts finished" in demo.stdout
+    assert "aimass_propensity failed" in demo.stderr
+    assert "aimass failure: aimass_propensity.train_propensity" in demo.stderr
+    assert "aimass_recommendations" not in demo.stdout
+    logs = home / "logs"
+    for dag_id in ("aimass_ingest", "aimass_marts", "aimass_propensity"):
+        log = (logs / f"demo-{TINY_DAY}-{dag_id}.log").read_text()
+        assert f"DagRun Finished: dag_id={dag_id}" in log
+    with psycopg2.connect(platform_env["AIMASS_WAREHOUSE_URL"]) as conn, conn.cursor() as cur:
+        cur.execute("select count(*) from marts.fct_user_features_daily")
+        assert cur.fetchone()[0] > 0
+
+
+def test_a_day_that_is_not_a_date_is_refused_before_anything_runs(capsys):
+    with pytest.raises(SystemExit):
+        main(["--day", "yesterday"])
+    assert "--day" in capsys.readouterr().err
