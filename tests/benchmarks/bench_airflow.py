@@ -5,7 +5,7 @@ Builds a throw-away platform (warehouse and Airflow metadata databases, a tempor
 to the day before its last: ingest, dbt full build, gates, training, scoring, recommendations;
 reported as the history run, the full rebuild a daily run is compared with), then times
 `python -m aimass.demo --day D` (the last day): the wall seconds of the whole DAG chain for that
-one incremental day.
+one incremental day, run as `make demo` runs it (every DAG with `dag.test()`, in one process).
 An incremental dbt model re-reads the rows loaded since `load_overlap_minutes` before the newest
 load it holds. The throw-away platform sets that overlap to `BENCH_LOAD_OVERLAP_MINUTES` = 0
 (`AIMASS_DBT_VARS`): its loads run one after another, so there are no clock differences to
