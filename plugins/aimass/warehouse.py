@@ -68,8 +68,9 @@ def quarantine_table_ddl(source: str) -> sql.Composed:
 
 
 def ensure_layout(conn, contracts: dict[str, SourceContract] | None = None) -> None:
-    """Create schemas, the analyst role and its grants, `raw._load_log`, and one raw and one
-    quarantine table per source contract. Safe to run again at any time."""
+    """Create schemas, the analyst role and its grants, `raw._load_log`, and one raw table (with
+    its BRIN indexes on the load columns) and one quarantine table per source contract. Safe to
+    run again at any time."""
     contracts = contracts if contracts is not None else load_contracts()
     with conn.cursor() as cur:
         hold_layout_lock(cur)  # before the build lock: both are always taken in this order
@@ -79,6 +80,8 @@ def ensure_layout(conn, contracts: dict[str, SourceContract] | None = None) -> N
         cur.execute(LOAD_LOG_DDL)
         for contract in contracts.values():
             cur.execute(contract.raw_table_ddl())
+            for statement in contract.raw_index_ddl():
+                cur.execute(statement)
             cur.execute(quarantine_table_ddl(contract.name))
         _ensure_analyst_role(cur)
     conn.commit()
