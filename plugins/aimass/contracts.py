@@ -119,15 +119,19 @@ class SourceContract:
             + "\n)"
         )
 
-    def raw_index_ddl(self, schema: str = "raw") -> list[str]:
-        """`create index if not exists` of the BRIN index on each of
-        `BRIN_INDEXED_LOAD_COLUMNS` of `raw.<source>`."""
+    def raw_indexes(self, schema: str = "raw") -> dict[str, str]:
+        """Qualified name -> `create index if not exists` of the BRIN index on each of
+        `BRIN_INDEXED_LOAD_COLUMNS` of `raw.<source>` (autosummarize: autovacuum also
+        summarizes the page ranges loads fill)."""
         table = f"{_quoted(schema)}.{_quoted(self.name)}"
-        return [
-            f"create index if not exists {_quoted(f'{self.name}_{column}_brin')} "
-            f"on {table} using brin ({column})"
-            for column in BRIN_INDEXED_LOAD_COLUMNS
-        ]
+        indexes = {}
+        for column in BRIN_INDEXED_LOAD_COLUMNS:
+            name = _quoted(f"{self.name}_{column}_brin")
+            indexes[f"{_quoted(schema)}.{name}"] = (
+                f"create index if not exists {name} on {table} using brin ({column}) "
+                "with (autosummarize = on)"
+            )
+        return indexes
 
 
 def _parse_source(name: str, spec: dict, defaults: dict) -> SourceContract:

@@ -80,10 +80,20 @@ def ensure_layout(conn, contracts: dict[str, SourceContract] | None = None) -> N
         cur.execute(LOAD_LOG_DDL)
         for contract in contracts.values():
             cur.execute(contract.raw_table_ddl())
-            for statement in contract.raw_index_ddl():
+            for statement in contract.raw_indexes().values():
                 cur.execute(statement)
             cur.execute(quarantine_table_ddl(contract.name))
         _ensure_analyst_role(cur)
+    conn.commit()
+
+
+def summarize_raw_indexes(conn, contract: SourceContract) -> None:
+    """Summarize, in the BRIN indexes of `raw.<source>`, the page ranges loaded since their last
+    summary, so the next run's scans skip them at once instead of reading every unsummarized
+    page (autovacuum would get there, later)."""
+    with conn.cursor() as cur:
+        for index in contract.raw_indexes():
+            cur.execute("select brin_summarize_new_values(%s::regclass)", (index,))
     conn.commit()
 
 

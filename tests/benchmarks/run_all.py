@@ -38,6 +38,12 @@ def stage_plan(size: BenchSize) -> list[tuple[str, str, dict | None, str]]:
         ("simulator", "bench_simulator", {"profile": size.profile}, ""),
         ("ingest", "bench_ingest", {"rows": size.day_events, "repeat": size.repeat}, ""),
         (
+            "raw_history",
+            "bench_raw_history",
+            {"days": size.days, "day_events": size.day_events, "users": size.users},
+            "",
+        ),
+        (
             "dbt",
             "bench_dbt",
             {"profile": size.profile, "days": size.days, "build": True},
@@ -177,6 +183,12 @@ def headline(stage: str, n: dict) -> dict:
             "ingest psql \\copy rows/s": n["psql_copy_rows_per_s"],
             "ingest ratio loader/psql": n["ratio_loader_to_psql"],
         }
+    if stage == "raw_history":
+        return {
+            "raw watermark count ms (BRIN)": n["watermark_count_brin_s"] * 1000,
+            "raw watermark count ms (seq scan)": n["watermark_count_seq_scan_s"] * 1000,
+            "raw day delete ms (BRIN)": n["delete_day_brin_s"] * 1000,
+        }
     if stage == "dbt":
         return {
             "dbt full build s": n.get("full_build_s") or n["full_refresh_s"],
@@ -228,6 +240,16 @@ def stage_rows(stage: str, n: dict) -> tuple[str, str, str]:
             f"`psql \\copy` of the same file into the same table: "
             f"{_n(n['psql_copy_rows_per_s'])} rows/s ({n['psql_copy_s']} s) — "
             f"ratio **{n['ratio_loader_to_psql']:.2f}×**",
+        )
+    if stage == "raw_history":
+        return (
+            f"a daily run's scans of `raw.events` ({_n(n['rows'])} rows, {n['days']} daily "
+            f"loads, {_n(n['table_mb'])} MB)",
+            f"rows loaded since the watermark: {n['watermark_count_brin_s'] * 1000:.1f} ms; "
+            f"delete of one day: {n['delete_day_brin_s'] * 1000:.1f} ms (BRIN indexes)",
+            f"the same as sequential scans: {n['watermark_count_seq_scan_s'] * 1000:.0f} ms and "
+            f"{n['delete_day_seq_scan_s'] * 1000:.0f} ms — **{n['watermark_count_speedup']:.0f}× "
+            f"and {n['delete_day_speedup']:.0f}×** faster",
         )
     if stage == "dbt":
         return (

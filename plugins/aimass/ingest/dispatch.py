@@ -8,6 +8,7 @@ from aimass.contracts import SourceContract
 from aimass.ingest.errors import IngestError
 from aimass.ingest.result import LoadResult
 from aimass.settings import Settings, load_settings
+from aimass.warehouse import summarize_raw_indexes
 
 
 def run_source(
@@ -26,14 +27,15 @@ def run_source(
 
     file: every new or changed landing partition up to `ds` (`sync_source`); api: the day's
     records from the HTTP API (`load_api_day`); sql: the rows changed since the watermark
-    (`load_sql_changes`). The PII key and landing URI default to `settings`.
+    (`load_sql_changes`). The PII key and landing URI default to `settings`. Then the BRIN
+    indexes of `raw.<source>` summarize what was loaded (`summarize_raw_indexes`).
     """
     settings = settings or load_settings()
     pii_key = pii_key or settings.require_pii_key()
     if contract.kind == "file":
         from aimass.ingest.sync import sync_source
 
-        return sync_source(
+        results = sync_source(
             conn,
             contract,
             landing_uri or settings.landing_uri,
@@ -41,12 +43,15 @@ def run_source(
             pii_key=pii_key,
             force=force,
         )
-    if contract.kind == "api":
+    elif contract.kind == "api":
         from aimass.ingest.http_api import load_api_day
 
-        return load_api_day(conn, contract, ds, pii_key=pii_key, client=api_client, force=force)
-    if contract.kind == "sql":
+        results = load_api_day(conn, contract, ds, pii_key=pii_key, client=api_client, force=force)
+    elif contract.kind == "sql":
         from aimass.ingest.sql_source import load_sql_changes
 
-        return load_sql_changes(conn, contract, ds, pii_key=pii_key, dsn=source_dsn, force=force)
-    raise IngestError(f"source {contract.name!r} has unknown kind {contract.kind!r}.")
+        results = load_sql_changes(conn, contract, ds, pii_key=pii_key, dsn=source_dsn, force=force)
+    else:
+        raise IngestError(f"source {contract.name!r} has unknown kind {contract.kind!r}.")
+    summarize_raw_indexes(conn, contract)
+    return results
