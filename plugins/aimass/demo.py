@@ -133,12 +133,14 @@ def summary(warehouse_url: str) -> str:
             )
             out.append(f"  {schema}.{table:<34} {cur.fetchone()[0]:>10,}")
         cur.execute(
-            "select model_version, status, metrics->>'auc', metrics->>'pr_auc', "
-            "metrics->>'auc_vs_oracle' from ml.model_registry "
+            "select model_version, status, (metrics->>'auc')::float, "
+            "(metrics->>'pr_auc')::float, (metrics->>'auc_vs_oracle')::float from ml.model_registry "
             "where model_name = 'propensity' order by trained_at desc limit 3"
         )
         out.append("\nPropensity models (newest first): version, status, AUC, PR AUC, AUC/oracle")
-        out += [f"  {r[0]}  {r[1]:<9} {r[2]}  {r[3]}  {r[4]}" for r in cur.fetchall()]
+        out += [
+            f"  {r[0]}  {r[1]:<9} {_fmt(r[2])}  {_fmt(r[3])}  {_fmt(r[4])}" for r in cur.fetchall()
+        ]
         cur.execute(
             "select user_id, probability, decile, reason_1 from marts.propensity_latest "
             "order by probability desc limit 10"
