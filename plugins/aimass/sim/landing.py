@@ -8,7 +8,7 @@ Formats follow the source contract: csv (header, ISO-8601 UTC timestamps `...Z`,
 `false`, empty = null), jsonl (one object per line), parquet.
 
 A manifest, `<landing>/_simulated_shop.json`, records the fingerprint of what the files were
-written from (`landing_fingerprint`: the shop's config and simulator version, the sources'
+written from (`landing_fingerprint`: the shop's config and simulator code, the sources'
 formats and columns) and the days written under it. A day's rows never depend on how far
 the shop was simulated, so a day the manifest lists, with a file for every source, would get
 the same bytes again: `landed_days` tells which, and a daily run writes only the others.
@@ -58,7 +58,7 @@ def partition_path(root: Path, contract: SourceContract, day: date) -> Path:
 
 def landing_fingerprint(shop, contracts: dict[str, SourceContract]) -> str:
     """sha256 (hex) of what the landing files' bytes depend on: the shop's fingerprint (config
-    and simulator version) and each source's format and columns."""
+    and simulator code) and each source's format and columns."""
     doc = {
         "shop": shop_fingerprint(shop.config),
         "sources": {

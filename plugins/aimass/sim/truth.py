@@ -134,13 +134,11 @@ class TruthFrames(Mapping):
 
     def arrow(self, name: str) -> pa.Table:
         if name not in self._arrow:
-            if name == "user_horizon_purchase_prob":
-                daily = self.arrow("user_daily_purchase_prob")
-                self._arrow[name] = self._user_horizon_purchase_prob(self._records, daily)
-            elif name in GROWING_TABLES:
-                self._arrow[name] = getattr(self, f"_{name}")(self._records)
-            else:
-                self._arrow[name] = getattr(self, f"_{name}")()
+            self._arrow[name] = (
+                self._growing_rows(name, self._records)
+                if name in GROWING_TABLES
+                else getattr(self, f"_{name}")()
+            )
         return self._arrow[name]
 
     def rows_from(self, name: str, first_day: int) -> pa.Table:
@@ -150,9 +148,12 @@ class TruthFrames(Mapping):
             raise KeyError(f"{name!r} is a snapshot table; growing: {sorted(GROWING_TABLES)}")
         if first_day <= 0:
             return self.arrow(name)
-        records = self._records[first_day:]
-        if not records:
-            return self.rows_from(name, len(self._records) - 1).slice(0, 0)
+        if first_day >= len(self._records):  # no new day: the table's columns, no rows
+            return self._growing_rows(name, self._records[-1:]).slice(0, 0)
+        return self._growing_rows(name, self._records[first_day:])
+
+    def _growing_rows(self, name: str, records) -> pa.Table:
+        """A growing table's rows of the simulated days `records`."""
         if name == "coupon_effect":
             return self._coupon_effect(records)
         daily = self._user_daily_purchase_prob(records)
@@ -278,7 +279,7 @@ class TruthFrames(Mapping):
 
 def truth_fingerprint(config: ShopConfig) -> str:
     """sha256 (hex) of what the truth tables depend on: the shop's fingerprint (config and
-    simulator version) and the tables' columns and keys."""
+    simulator code) and the tables' columns and keys."""
     doc = {
         "shop": shop_fingerprint(config),
         "tables": {name: [columns, list(key)] for name, (columns, key) in TRUTH_TABLES.items()},
