@@ -1,5 +1,5 @@
--- A feature row for as-of date A exists exactly when the user was known before A: none before,
--- and none missing from the first as-of date after the user became known.
+-- A feature row for as-of date A exists exactly when the user was known before A: none
+-- before, and one on every planned as-of date after the user became known.
 with
 
 features as (
@@ -14,12 +14,9 @@ users as (
 
 ),
 
-calendar as (
+planned as (
 
-    select
-        min(calendar_date) + 1 as first_as_of_date,
-        max(calendar_date) as last_as_of_date
-    from {{ ref('int_calendar_days_spined') }}
+    select * from {{ ref('int_as_of_dates_planned') }}
 
 ),
 
@@ -27,18 +24,11 @@ expected_rows as (
 
     select
         users.user_id,
-        greatest(
-            0,
-            calendar.last_as_of_date + 1 - greatest(
-                users.known_since_date + 1,
-                calendar.first_as_of_date
-                {%- if var('feature_start_date') %},
-                '{{ var("feature_start_date") }}'::date
-                {%- endif %}
-            )
-        ) as expected
+        count(planned.as_of_date) as expected
     from users
-    cross join calendar
+    left join planned
+        on users.known_since_date < planned.as_of_date
+    group by users.user_id
 
 ),
 

@@ -1,6 +1,8 @@
 """`dbt build` of the whole project on a seeded raw layer (the simulator's tiny shop when the
 simulator is installed, else the fixture shop), with the session time zone set away from UTC
-so that every day boundary must come from the SQL itself."""
+so that every day boundary must come from the SQL itself. The as-of grid is one day apart here
+(`as_of_spacing_days: 1`), so that every day boundary has its as-of date; tests/dbt/
+test_as_of_dates.py checks the default, sparse grid."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from tests.dbt.dbt_shop_fixture import EDGE_DAY
 
 pytestmark = pytest.mark.slow
 
+EVERY_DAY = {"as_of_spacing_days": 1}
 # marts.fct_user_features_daily as promised to the ML code, in table order
 FEATURE_COLUMNS = [
     ("user_id", "text"), ("as_of_date", "date"), ("tenure_days", "integer"),
@@ -30,7 +33,10 @@ FEATURE_COLUMNS = [
     ("orders_90d", "integer"), ("revenue_7d", "numeric"), ("revenue_30d", "numeric"),
     ("revenue_90d", "numeric"), ("avg_order_value_90d", "numeric"),
     ("days_since_last_order", "integer"), ("days_since_last_event", "integer"),
-    ("views_7d", "integer"), ("views_30d", "integer"), ("searches_7d", "integer"),
+    ("purchases_lifetime", "integer"), ("purchase_days_lifetime", "integer"),
+    ("revenue_lifetime", "numeric"), ("days_since_first_purchase", "integer"),
+    ("days_since_last_purchase", "integer"), ("avg_days_between_purchases", "numeric"),
+    ("purchases_per_30d", "numeric"), ("views_7d", "integer"), ("views_30d", "integer"), ("searches_7d", "integer"),
     ("searches_30d", "integer"), ("favorites_30d", "integer"), ("likes_30d", "integer"),
     ("comments_30d", "integer"), ("carts_7d", "integer"), ("carts_30d", "integer"),
     ("sessions_30d", "integer"), ("active_days_30d", "integer"),
@@ -49,7 +55,7 @@ LABEL_COLUMNS = [
 ]  # fmt: skip
 PUBLIC_MARTS = {
     "dim_users", "dim_items", "dim_merchants", "dim_suppliers", "fct_orders", "fct_events",
-    "fct_ad_events", "fct_user_features_daily", "fct_user_labels_daily",
+    "fct_ad_events", "fct_user_features_daily", "fct_user_labels_daily", "dim_as_of_dates",
     "fct_coupon_training_set", "mart_item_popularity", "mart_trending_searches",
     "mart_user_activity", "mart_user_segments", "mart_merchant_scorecard",
     "mart_supplier_scorecard", "mart_ad_performance",
@@ -68,8 +74,8 @@ def built(tmp_path_factory):
             load_raw(conn, tables)
         finally:
             conn.close()
-        result = run_dbt(["build"], url, target_path=str(target))
-        docs = run_dbt(["docs", "generate"], url, target_path=str(target))
+        result = run_dbt(["build"], url, vars=EVERY_DAY, target_path=str(target))
+        docs = run_dbt(["docs", "generate"], url, vars=EVERY_DAY, target_path=str(target))
         conn = psycopg2.connect(url)
         try:
             yield {
@@ -133,7 +139,7 @@ def test_feature_and_label_marts_have_the_contract_columns(built):
             assert cur.fetchall() == expected, table
 
 
-def test_as_of_dates_run_from_first_day_plus_one_to_last_day_plus_one(built):
+def test_a_one_day_grid_runs_from_first_day_plus_one_to_last_day_plus_one(built):
     conn = built["conn"]
     first_day, last_day = (
         scalar(conn, "select min(event_date) from marts.fct_events"),

@@ -1,29 +1,28 @@
 {{
     config(
         materialized='incremental',
-        unique_key=['user_id', 'activity_date'],
+        unique_key=['user_id', 'as_of_date'],
         incremental_strategy='delete+insert',
-        meta={'incremental_tests': {'day_column': 'activity_date'}},
+        meta={'incremental_tests': {'day_column': 'as_of_date'}},
         indexes=[
-            {'columns': ['activity_date', 'user_id'], 'unique': true},
+            {'columns': ['as_of_date', 'user_id'], 'unique': true},
             {'columns': ['source_loaded_at']},
         ],
+        pre_hook="{{ forget_unplanned_rows(per_user=false) }}",
     )
 }}
--- One row per (user_id, activity_date) where the user interacted with items in the 90 days
--- ending that day (d - 89 .. d): the top category, its share of the interactions and the
--- number of distinct categories. Ties go to the alphabetically first category.
--- Each (user, category) pair is evaluated on every day its 90-day total can be non-zero, with
--- a 90-day range window over its daily rows (no join of days against days). Incremental runs
--- recompute every day from the first day whose window has newly loaded rows.
+-- One row per (user_id, as_of_date) of the planned as-of dates where the user interacted with
+-- items in the 90 days before as_of_date (A - 90 .. A - 1): the top category, its share of the
+-- interactions and the number of distinct categories. Ties go to the alphabetically first
+-- category. Each (user, category) pair is evaluated only on the as-of dates its 90-day window
+-- can reach, with a 90-day range window over its daily rows (no join of days against days).
+-- Incremental runs rebuild the as-of dates from the day after the first day with newly loaded
+-- rows (or the look-back), and the planned dates not built yet.
 with
 
-calendar as (
+planned as (
 
-    select
-        min(first_data_day) as first_data_day,
-        min(last_data_day) as last_data_day
-    from {{ ref('int_calendar_days_spined') }}
+    select as_of_date from {{ ref('int_as_of_dates_planned') }}
 
 ),
 
@@ -33,16 +32,28 @@ rebuild_window as (
         {%- if is_incremental() %}
         coalesce(
             least(
-                {{ earliest_day_loaded_since_watermark(ref('int_user_category_days_aggregated')) }},
-                {{ lookback_start_day('activity_date') }}
+                {{ earliest_day_loaded_since_watermark(ref('int_user_category_days_aggregated')) }}
+                + 1,
+                {{ lookback_start_day('as_of_date') }}
             ),
-            calendar.first_data_day
-        ) as rebuild_from,
+            '-infinity'::date
+        ) as first_as_of_date
         {%- else %}
-        calendar.first_data_day as rebuild_from,
+        '-infinity'::date as first_as_of_date
         {%- endif %}
-        calendar.last_data_day
-    from calendar
+
+),
+
+dates_to_build as (
+
+    select planned.as_of_date
+    from planned
+    cross join rebuild_window
+    where
+        planned.as_of_date >= rebuild_window.first_as_of_date
+        {%- if is_incremental() %}
+        or not (planned.as_of_date = any({{ built_as_of_dates() }}))
+        {%- endif %}
 
 ),
 
@@ -50,29 +61,27 @@ category_days as (
 
     select category_days.*
     from {{ ref('int_user_category_days_aggregated') }} as category_days
-    cross join rebuild_window
-    where category_days.activity_date >= rebuild_window.rebuild_from - 89
+    where
+        category_days.activity_date
+        between (select min(dates_to_build.as_of_date) - 90 from dates_to_build)
+        and (select max(dates_to_build.as_of_date) - 1 from dates_to_build)
 
 ),
 
--- the days on which a pair's 90-day window can hold interactions, within the rebuilt days
+-- the first and last day of each pair's interactions
 category_spans as (
 
     select
-        category_days.user_id,
-        category_days.category,
-        greatest(min(category_days.activity_date), rebuild_window.rebuild_from) as first_day,
-        least(max(category_days.activity_date) + 89, rebuild_window.last_data_day) as last_day
+        user_id,
+        category,
+        min(activity_date) as first_day,
+        max(activity_date) as last_day
     from category_days
-    cross join rebuild_window
-    group by
-        category_days.user_id,
-        category_days.category,
-        rebuild_window.rebuild_from,
-        rebuild_window.last_data_day
+    group by user_id, category
 
 ),
 
+-- the pair's daily rows, and a point on every as-of date its 90-day window can reach
 points as (
 
     select
@@ -81,7 +90,7 @@ points as (
         activity_date,
         interactions,
         source_loaded_at,
-        false as is_evaluated
+        false as is_as_of_date
     from category_days
 
     union all
@@ -89,14 +98,15 @@ points as (
     select
         category_spans.user_id,
         category_spans.category,
-        category_spans.first_day + day_offset as activity_date,
+        dates_to_build.as_of_date as activity_date,
         0 as interactions,
         null::timestamptz as source_loaded_at,
-        true as is_evaluated
+        true as is_as_of_date
     from category_spans
-    cross join
-        lateral generate_series(0, category_spans.last_day - category_spans.first_day)
-            as day_offset
+    inner join dates_to_build
+        on
+            dates_to_build.as_of_date
+            between category_spans.first_day + 1 and category_spans.last_day + 90
 
 ),
 
@@ -105,15 +115,15 @@ windowed as (
     select
         user_id,
         category,
-        activity_date,
-        is_evaluated,
+        activity_date as as_of_date,
+        is_as_of_date,
         sum(interactions) over last_90_days as interactions,
         max(source_loaded_at) over last_90_days as source_loaded_at
     from points
     window last_90_days as (
         partition by user_id, category
         order by activity_date
-        range between interval '89 days' preceding and current row
+        range between interval '90 days' preceding and interval '1 day' preceding
     )
 
 ),
@@ -122,26 +132,26 @@ ranked as (
 
     select
         *,
-        sum(interactions) over user_day as user_day_interactions,
-        count(*) over user_day as distinct_categories,
-        max(source_loaded_at) over user_day as user_day_loaded_at,
+        sum(interactions) over user_as_of as user_interactions,
+        count(*) over user_as_of as distinct_categories,
+        max(source_loaded_at) over user_as_of as user_loaded_at,
         row_number() over (
-            partition by user_id, activity_date
+            partition by user_id, as_of_date
             order by interactions desc, category asc
         ) as category_rank
     from windowed
-    where is_evaluated and interactions > 0
-    window user_day as (partition by user_id, activity_date)
+    where is_as_of_date and interactions > 0
+    window user_as_of as (partition by user_id, as_of_date)
 
 )
 
 select
     user_id,
-    activity_date,
+    as_of_date,
     category as top_category_90d,
-    round(interactions::numeric / user_day_interactions, 6) as top_category_share_90d,
+    round(interactions::numeric / user_interactions, 6) as top_category_share_90d,
     distinct_categories::integer as distinct_categories_90d,
-    user_day_loaded_at as source_loaded_at
+    user_loaded_at as source_loaded_at
 from ranked
 where category_rank = 1
-order by activity_date, user_id
+order by as_of_date, user_id

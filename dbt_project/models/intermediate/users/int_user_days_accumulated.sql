@@ -6,69 +6,55 @@
         meta={'incremental_tests': {'day_column': 'activity_date'}},
         indexes=[
             {'columns': ['activity_date', 'user_id'], 'unique': true},
-            {'columns': ['source_loaded_at']},
+            {'columns': ['user_id', 'activity_date']},
             {'columns': ['refreshed_by_invocation', 'activity_date']},
         ],
-        pre_hook="{{ forget_users_whose_span_start_moved() }}",
     )
 }}
-{%- set counts = user_day_count_measures() %}
+{%- set counts = user_day_count_measures() + ['purchase_days'] %}
 {%- set amounts = user_day_amount_measures() %}
--- One row per (user_id, activity_date) for every day of the user's span, from the day the user
--- is first known (at the earliest the first data day) to the last data day: running totals
--- `cum_<measure>` of every daily measure up to and including that day, and the last event,
--- order and purchase day so far.
--- A w-day window ending on day d is then cum(d) - cum(d - w), whatever the day.
+-- One row per (user_id, activity_date) on which the user has activity (the rows of
+-- int_user_days_aggregated): running totals `cum_<measure>` of every daily measure up to and
+-- including that day, and the first purchase and last event, order and purchase day so far.
+-- The totals up to any day d are those of the user's latest row on or before d; running totals
+-- never decrease, so they are also the maximum over the user's rows up to d, which is how the
+-- as-of-date marts read them (window frames, no join per day).
 with
-
-users as (
-
-    select * from {{ ref('int_users_unioned') }}
-
-),
 
 calendar as (
 
-    select
-        min(first_data_day) as first_data_day,
-        min(last_data_day) as last_data_day
+    select min(first_data_day) as first_data_day
     from {{ ref('int_calendar_days_spined') }}
 
 ),
 
-{% if is_incremental() -%}
 rebuild_window as (
 
     select
+        {%- if is_incremental() %}
         coalesce(
             least(
                 {{ earliest_day_loaded_since_watermark(ref('int_user_days_aggregated')) }},
                 {{ lookback_start_day('activity_date') }}
             ),
-            (select calendar.first_data_day from calendar)
+            calendar.first_data_day
         ) as rebuild_from
-
-),
-
--- running totals up to the day before the rebuilt days (users whose span start moved were
--- deleted by the pre-hook, so they start again like new users)
-carried as (
-
-    select * from {{ this }}
-    where activity_date = (select rebuild_window.rebuild_from - 1 from rebuild_window)
-
-),
-{%- else %}
-rebuild_window as (
-
-    select calendar.first_data_day as rebuild_from
+        {%- else %}
+        calendar.first_data_day as rebuild_from
+        {%- endif %}
     from calendar
 
 ),
 
--- a full build starts every running total at 0
+-- each user's totals on the last active day before the rebuilt days (none on a full build)
 carried as (
 
+    {%- if is_incremental() %}
+    select distinct on (built.user_id) built.*
+    from {{ this }} as built
+    where built.activity_date < (select rebuild_window.rebuild_from from rebuild_window)
+    order by built.user_id asc, built.activity_date desc
+    {%- else %}
     select
         {%- for measure in counts %}
         0::bigint as cum_{{ measure }},
@@ -77,84 +63,22 @@ carried as (
         0::numeric as cum_{{ measure }},
         {%- endfor %}
         null::text as user_id,
-        null::date as span_start_date,
+        null::date as first_purchase_date,
         null::date as last_event_date,
         null::date as last_order_date,
         null::date as last_purchase_date
     where false
-
-),
-{%- endif %}
-
-user_spans as (
-
-    select
-        users.user_id,
-        calendar.last_data_day,
-        {{ span_start_date('users.known_since_date', 'calendar.first_data_day') }}
-            as span_start_date,
-        -- users already built continue from the rebuilt days, the others start when known
-        case
-            when carried.user_id is not null
-                then (select rebuild_window.rebuild_from from rebuild_window)
-            else {{ span_start_date('users.known_since_date', 'calendar.first_data_day') }}
-        end as first_day
-    from users
-    cross join calendar
-    left join carried
-        on users.user_id = carried.user_id
+    {%- endif %}
 
 ),
 
 user_days as (
 
-    select * from {{ ref('int_user_days_aggregated') }}
+    select
+        *,
+        case when purchases > 0 then 1 else 0 end as purchase_days
+    from {{ ref('int_user_days_aggregated') }}
     where activity_date >= (select rebuild_window.rebuild_from from rebuild_window)
-    {%- if any_span_start_moved() %}
-
-    union all
-
-    -- the earlier days of the users who start again
-    select * from {{ ref('int_user_days_aggregated') }}
-    where
-        activity_date < (select rebuild_window.rebuild_from from rebuild_window)
-        and user_id in (
-            select user_spans.user_id
-            from user_spans
-            where user_spans.first_day < (select rebuild_window.rebuild_from from rebuild_window)
-        )
-    {%- endif %}
-
-),
-
-spine as (
-
-    select
-        user_spans.user_id,
-        user_spans.first_day + day_offset as activity_date
-    from user_spans
-    cross join
-        lateral generate_series(0, user_spans.last_data_day - user_spans.first_day) as day_offset
-
-),
-
-daily as (
-
-    select
-        spine.user_id,
-        spine.activity_date,
-        {%- for measure in counts + amounts %}
-        coalesce(user_days.{{ measure }}, 0) as {{ measure }},
-        {%- endfor %}
-        user_days.last_event_date,
-        user_days.last_order_date,
-        user_days.last_purchase_date,
-        user_days.source_loaded_at
-    from spine
-    left join user_days
-        on
-            spine.user_id = user_days.user_id
-            and spine.activity_date = user_days.activity_date
 
 ),
 
@@ -166,11 +90,12 @@ running as (
         {%- for measure in counts + amounts %}
         sum({{ measure }}) over running_window as {{ measure }}_running,
         {%- endfor %}
+        min(last_purchase_date) over running_window as first_purchase_date_running,
         max(last_event_date) over running_window as last_event_date_running,
         max(last_order_date) over running_window as last_order_date_running,
         max(last_purchase_date) over running_window as last_purchase_date_running,
         source_loaded_at
-    from daily
+    from user_days
     window running_window as (
         partition by user_id
         order by activity_date
@@ -182,7 +107,6 @@ running as (
 select
     running.user_id,
     running.activity_date,
-    user_spans.span_start_date,
     {%- for measure in counts %}
     (coalesce(carried.cum_{{ measure }}, 0) + running.{{ measure }}_running)::bigint
         as cum_{{ measure }},
@@ -191,6 +115,8 @@ select
     (coalesce(carried.cum_{{ measure }}, 0) + running.{{ measure }}_running)::numeric
         as cum_{{ measure }},
     {%- endfor %}
+    coalesce(carried.first_purchase_date, running.first_purchase_date_running)
+        as first_purchase_date,
     coalesce(running.last_event_date_running, carried.last_event_date) as last_event_date,
     coalesce(running.last_order_date_running, carried.last_order_date) as last_order_date,
     coalesce(
@@ -199,9 +125,7 @@ select
     running.source_loaded_at,
     '{{ invocation_id }}'::text as refreshed_by_invocation
 from running
-inner join user_spans
-    on running.user_id = user_spans.user_id
 left join carried
     on running.user_id = carried.user_id
--- stored day by day: incremental runs and the feature marts read whole days
+-- stored day by day: incremental runs read whole days
 order by running.activity_date, running.user_id

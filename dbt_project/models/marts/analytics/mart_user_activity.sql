@@ -40,19 +40,22 @@ calendar as (
 
 ),
 
+-- running totals up to the last data day and up to 30 days before: each user's latest active
+-- day on or before it
 latest as (
 
-    select *
-    from {{ ref('int_user_days_accumulated') }}
-    where activity_date = (select calendar.last_data_day from calendar)
+    select distinct on (accumulated.user_id) accumulated.*
+    from {{ ref('int_user_days_accumulated') }} as accumulated
+    order by accumulated.user_id asc, accumulated.activity_date desc
 
 ),
 
 before_30_days as (
 
-    select *
-    from {{ ref('int_user_days_accumulated') }}
-    where activity_date = (select calendar.last_data_day - 30 from calendar)
+    select distinct on (accumulated.user_id) accumulated.*
+    from {{ ref('int_user_days_accumulated') }} as accumulated
+    where accumulated.activity_date <= (select calendar.last_data_day - 30 from calendar)
+    order by accumulated.user_id asc, accumulated.activity_date desc
 
 ),
 

@@ -23,12 +23,12 @@ calendar as (
 
 ),
 
+-- running totals up to the last data day: each user's latest active day
 latest as (
 
-    select accumulated.*
+    select distinct on (accumulated.user_id) accumulated.*
     from accumulated
-    cross join calendar
-    where accumulated.activity_date = calendar.last_data_day
+    order by accumulated.user_id asc, accumulated.activity_date desc
 
 ),
 

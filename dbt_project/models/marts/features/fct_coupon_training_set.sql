@@ -17,9 +17,11 @@
 -- the outcome: a purchase (order not cancelled) in the window, its revenue, and whether the
 -- user's coupon was redeemed in the window.
 -- Incremental runs rebuild whole campaigns: those not here yet, those whose window reaches a
--- day int_user_days_accumulated rebuilt for all users in the same invocation (else the last
+-- day int_user_days_accumulated rebuilt in the same invocation (else the last
 -- `lookback_days`), and those with assignment or campaign rows loaded since this model's
--- watermark; and every offer to a user it started from the span start.
+-- watermark; and every offer to a user int_users_tracked started (new or restarted).
+-- depends_on: {{ ref('int_users_tracked') }}
+-- depends_on: {{ ref('int_user_days_accumulated') }}
 with
 
 assignments as (
@@ -75,7 +77,7 @@ rebuilt_campaigns as (
             where built.coupon_campaign_id = complete_campaigns.coupon_campaign_id
         )
         or complete_campaigns.offer_date + complete_campaigns.horizon_days - 1 >= coalesce(
-            {{ first_day_rebuilt_for_continued_users() }},
+            {{ first_day_rebuilt() }},
             (select calendar.last_data_day from calendar) - {{ var('lookback_days') }}
         )
         or complete_campaigns.loaded_at >= {{ loaded_since }}
@@ -118,38 +120,14 @@ offers as (
 
 ),
 
--- the days each offer reads: every user's on the days of the rebuilt campaigns, one user's on
--- the days of a started user's other offers (arrays and pairs, so the (day, user_id) indexes
--- find the rows)
-offer_days as (
+-- the as-of dates every user is read on (the rebuilt campaigns'); the other (date, user)
+-- pairs are a started user's other offers (arrays and pairs, so the (as_of_date, user_id)
+-- index finds the rows)
+rebuilt_offer_dates as (
 
-    select
-        offers.user_id,
-        offers.offer_date,
-        offers.offer_date - 1 as window_open_date,
-        offers.offer_date + offers.horizon_days - 1 as window_close_date,
-        offers.is_campaign_rebuilt
+    select array_agg(distinct offers.offer_date) as offer_dates
     from offers
-
-),
-
--- the days every user is read on (the rebuilt campaigns') and the other (day, user) pairs
-rebuilt_days as (
-
-    select
-        array_agg(distinct offer_days.offer_date) as offer_dates,
-        array_agg(distinct offer_days.window_open_date)
-        || array_agg(distinct offer_days.window_close_date) as window_dates
-    from offer_days
-    where offer_days.is_campaign_rebuilt
-
-),
-
-one_user_offers as (
-
-    select offer_days.*
-    from offer_days
-    where not offer_days.is_campaign_rebuilt
+    where offers.is_campaign_rebuilt
 
 ),
 
@@ -157,68 +135,52 @@ features as (
 
     select *
     from {{ ref('fct_user_features_daily') }}
-    where as_of_date = any((select rebuilt_days.offer_dates from rebuilt_days)::date[])
+    where as_of_date = any((select rebuilt_offer_dates.offer_dates from rebuilt_offer_dates)::date[])
     union all
     select *
     from {{ ref('fct_user_features_daily') }}
     where
         (as_of_date, user_id) in (
             select
-                one_user_offers.offer_date,
-                one_user_offers.user_id
-            from one_user_offers
+                offers.offer_date,
+                offers.user_id
+            from offers
+            where not offers.is_campaign_rebuilt
         )
         and not coalesce(
-            as_of_date = any((select rebuilt_days.offer_dates from rebuilt_days)::date[]),
+            as_of_date
+            = any((select rebuilt_offer_dates.offer_dates from rebuilt_offer_dates)::date[]),
             false
         )
 
 ),
 
--- running totals on the days that open and close each outcome window
-accumulated as (
+user_days as (
 
-    select *
-    from {{ ref('int_user_days_accumulated') }}
-    where activity_date = any((select rebuilt_days.window_dates from rebuilt_days)::date[])
-    union all
-    select *
-    from {{ ref('int_user_days_accumulated') }}
+    select user_days.*
+    from {{ ref('int_user_days_aggregated') }} as user_days
     where
-        (activity_date, user_id) in (
-            select
-                window_day.window_date,
-                one_user_offers.user_id
-            from one_user_offers
-            cross join lateral unnest(
-                array[one_user_offers.window_open_date, one_user_offers.window_close_date]
-            ) as window_day (window_date)
-        )
-        and not coalesce(
-            activity_date = any((select rebuilt_days.window_dates from rebuilt_days)::date[]),
-            false
-        )
+        user_days.activity_date >= (select min(offers.offer_date) from offers)
+        and user_days.activity_date
+        < (select max(offers.offer_date + offers.horizon_days) from offers)
 
 ),
 
+-- purchases (orders not cancelled) and their revenue in [offer_date, offer_date + horizon)
 outcomes as (
 
     select
         offers.coupon_campaign_id,
         offers.user_id,
-        coalesce(window_close.cum_purchases, 0) - coalesce(window_open.cum_purchases, 0)
-            as purchases_in_horizon,
-        coalesce(window_close.cum_purchase_revenue, 0)
-        - coalesce(window_open.cum_purchase_revenue, 0) as revenue_in_horizon
+        coalesce(sum(user_days.purchases), 0) as purchases_in_horizon,
+        coalesce(sum(user_days.purchase_revenue), 0) as revenue_in_horizon
     from offers
-    left join accumulated as window_open
+    left join user_days
         on
-            offers.user_id = window_open.user_id
-            and window_open.activity_date = offers.offer_date - 1
-    left join accumulated as window_close
-        on
-            offers.user_id = window_close.user_id
-            and window_close.activity_date = offers.offer_date + offers.horizon_days - 1
+            offers.user_id = user_days.user_id
+            and user_days.activity_date >= offers.offer_date
+            and user_days.activity_date < offers.offer_date + offers.horizon_days
+    group by offers.coupon_campaign_id, offers.user_id
 
 ),
 

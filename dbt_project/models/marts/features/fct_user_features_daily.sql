@@ -7,7 +7,7 @@
         indexes=[
             {'columns': ['as_of_date', 'user_id'], 'unique': true},
         ],
-        pre_hook="{{ forget_rows_before_span_start() }}",
+        pre_hook="{{ forget_unplanned_rows() }}",
     )
 }}
 {%- set window_measures = {
@@ -23,154 +23,225 @@
         'viewed_merchant_rating_sum', 'viewed_merchant_rating_count',
     ],
 } %}
--- One row per (user_id, as_of_date): what was known about the user at 00:00 UTC of as_of_date.
--- Point in time: every value uses rows with timestamps < as_of_date only. A w-day window is the
--- days as_of_date - w .. as_of_date - 1, read as the difference of two running totals of
--- int_user_days_accumulated (no scan over events per as-of date).
--- Incremental runs rebuild every user's as-of dates from the day after the first day the
--- accumulated model rebuilt for all (or the look-back), and all as-of dates of the users it
--- started from their span start.
+{%- set lifetime_measures = ['purchases', 'purchase_days', 'purchase_revenue'] %}
+{%- set read_measures = (window_measures.values() | sum(start=[])) + lifetime_measures %}
+{%- set read_measures = read_measures | unique | list %}
+{%- set read_days = ['first_purchase_date', 'last_event_date', 'last_order_date', 'last_purchase_date'] %}
+-- One row per (user_id, as_of_date) for the planned as-of dates (int_as_of_dates_planned: the
+-- training grid, the scoring day, the coupon offer dates) and the users known before
+-- as_of_date: what was known about the user at 00:00 UTC of as_of_date. Point in time: every
+-- value uses rows with timestamps < as_of_date only. A w-day window is the days
+-- as_of_date - w .. as_of_date - 1: the running totals of int_user_days_accumulated up to
+-- A - 1 minus those up to A - w - 1, each read as the maximum over a window frame of the
+-- user's active days (one sort of active days and as-of points, no join per day).
+-- Incremental runs build the planned dates from the day after the first day the accumulated
+-- model rebuilt (or the look-back), the planned dates not built yet, and every date of the
+-- users int_users_tracked started; the pre-hook forgets unplanned dates and restarted users.
+-- depends_on: {{ ref('int_users_tracked') }}
 with
 
-calendar as (
+planned as (
+
+    select as_of_date from {{ ref('int_as_of_dates_planned') }}
+
+),
+
+rebuild_window as (
 
     select
-        min(first_data_day) as first_data_day,
-        min(last_data_day) as last_data_day
-    from {{ ref('int_calendar_days_spined') }}
+        {%- if is_incremental() %}
+        coalesce(
+            least({{ first_day_rebuilt() }} + 1, {{ lookback_start_day('as_of_date') }}),
+            '-infinity'::date
+        ) as first_as_of_date
+        {%- else %}
+        '-infinity'::date as first_as_of_date
+        {%- endif %}
 
 ),
 
-earliest_as_of as (
+dates_to_build as (
 
-    select
-        {{ earliest_as_of_date('calendar.first_data_day') }} as earliest_as_of_date,
-        calendar.last_data_day + 1 as last_as_of_date
-    from calendar
-
-),
-
-as_of_window as (
-
-    select
-        greatest(
-            earliest_as_of.earliest_as_of_date
-            {%- if is_incremental() %},
-            least(
-                {{ first_day_rebuilt_for_continued_users() }} + 1,
-                {{ lookback_start_day('as_of_date') }}
-            )
-            {%- endif %}
-        ) as first_as_of_date,
-        earliest_as_of.earliest_as_of_date,
-        earliest_as_of.last_as_of_date
-    from earliest_as_of
-
-),
-
--- users whose every as-of date is rebuilt
-started_users as (
-
-    {{ users_started_by_invocation() }}
-
-),
-
--- running totals of the days that close or open a window of the as-of dates to build
-accumulated as (
-
-    select *
-    from {{ ref('int_user_days_accumulated') }}
+    select planned.as_of_date
+    from planned
+    cross join rebuild_window
     where
-        activity_date between (select as_of_window.first_as_of_date - 1 from as_of_window)
-        and (select as_of_window.last_as_of_date - 1 from as_of_window)
-        {%- for days in window_measures %}
-        or activity_date between (
-            select as_of_window.first_as_of_date - {{ days + 1 }} from as_of_window
-        ) and (
-            select as_of_window.last_as_of_date - {{ days + 1 }} from as_of_window
-        )
-        {%- endfor %}
-        -- every row of a started user (all rebuilt by this invocation)
-        or (
-            refreshed_by_invocation = '{{ invocation_id }}'
-            and user_id in (select started_users.user_id from started_users)
-        )
-
-),
-
--- the day before each as-of date: its running totals close every window
-as_of_days as (
-
-    select
-        accumulated.*,
-        accumulated.activity_date + 1 as as_of_date
-    from accumulated
-    cross join as_of_window
-    where
-        accumulated.activity_date
-        between as_of_window.first_as_of_date - 1 and as_of_window.last_as_of_date - 1
-        or (
-            accumulated.activity_date >= as_of_window.earliest_as_of_date - 1
-            and accumulated.user_id in (select started_users.user_id from started_users)
-        )
-
-),
-{%- for days, measures in window_measures.items() %}
-
--- running totals on the day before a {{ days }}-day window opens
-window_{{ days }}d_opening as (
-
-    select
-        accumulated.user_id,
-        accumulated.activity_date + {{ days + 1 }} as as_of_date,
-        {%- for measure in measures %}
-        accumulated.cum_{{ measure }}{% if not loop.last %},{% endif %}
-        {%- endfor %}
-    from accumulated
-    cross join as_of_window
-    where
-        accumulated.activity_date
-        between as_of_window.first_as_of_date - {{ days + 1 }}
-        and as_of_window.last_as_of_date - {{ days + 1 }}
-        or accumulated.user_id in (select started_users.user_id from started_users)
-
-),
-{%- endfor %}
-
--- every window total: running total at the close minus running total before the opening
-windows as (
-
-    select
-        {%- for days, measures in window_measures.items() %}
-        {%- for measure in measures %}
-        as_of_days.cum_{{ measure }} - coalesce(window_{{ days }}d_opening.cum_{{ measure }}, 0)
-            as {{ measure }}_{{ days }}d,
-        {%- endfor %}
-        {%- endfor %}
-        as_of_days.user_id,
-        as_of_days.as_of_date,
-        as_of_days.activity_date,
-        as_of_days.last_order_date,
-        as_of_days.last_event_date
-    from as_of_days
-    left join window_7d_opening
-        on
-            as_of_days.user_id = window_7d_opening.user_id
-            and as_of_days.as_of_date = window_7d_opening.as_of_date
-    left join window_30d_opening
-        on
-            as_of_days.user_id = window_30d_opening.user_id
-            and as_of_days.as_of_date = window_30d_opening.as_of_date
-    left join window_90d_opening
-        on
-            as_of_days.user_id = window_90d_opening.user_id
-            and as_of_days.as_of_date = window_90d_opening.as_of_date
+        planned.as_of_date >= rebuild_window.first_as_of_date
+        {%- if is_incremental() %}
+        or not (planned.as_of_date = any({{ built_as_of_dates() }}))
+        {%- endif %}
 
 ),
 
 users as (
 
     select * from {{ ref('int_users_unioned') }}
+
+),
+
+-- users whose every planned as-of date is built
+started_users as (
+
+    {{ users_started_by_invocation() }}
+
+),
+
+-- the (user, as-of date) rows to build: everyone known before the dates to build, and the
+-- started users on the other planned dates
+population as (
+
+    select
+        users.user_id,
+        dates_to_build.as_of_date
+    from users
+    inner join dates_to_build
+        on users.known_since_date < dates_to_build.as_of_date
+
+    union all
+
+    select
+        started_users.user_id,
+        planned.as_of_date
+    from started_users
+    inner join planned
+        on started_users.known_since_date < planned.as_of_date
+    left join dates_to_build
+        on planned.as_of_date = dates_to_build.as_of_date
+    where dates_to_build.as_of_date is null
+
+),
+
+read_window as (
+
+    select
+        min(as_of_date) - 91 as read_from,
+        max(as_of_date) as read_until
+    from population
+
+),
+
+accumulated as (
+
+    select * from {{ ref('int_user_days_accumulated') }}
+
+),
+
+-- each user's latest active day before the days the windows can reach: it carries the older
+-- totals
+carried_days as (
+
+    select distinct on (accumulated.user_id) accumulated.*
+    from accumulated
+    cross join read_window
+    where accumulated.activity_date < read_window.read_from
+    order by accumulated.user_id asc, accumulated.activity_date desc
+
+),
+
+-- the active days the windows of the rows to build can reach, the carried ones, and all older
+-- days of the started users
+active_days as (
+
+    select accumulated.*
+    from accumulated
+    cross join read_window
+    where
+        accumulated.activity_date >= read_window.read_from
+        and accumulated.activity_date < read_window.read_until
+
+    union all
+
+    select * from carried_days
+
+    union all
+
+    select accumulated.*
+    from accumulated
+    cross join read_window
+    where
+        accumulated.activity_date < read_window.read_from
+        and accumulated.user_id in (select started_users.user_id from started_users)
+
+),
+
+points as (
+
+    select
+        user_id,
+        activity_date as point_date,
+        false as is_as_of_date,
+        {%- for measure in read_measures %}
+        cum_{{ measure }},
+        {%- endfor %}
+        {{ read_days | join(', ') }}
+    from active_days
+
+    union all
+
+    select
+        user_id,
+        as_of_date as point_date,
+        true as is_as_of_date,
+        {%- for measure in read_measures %}
+        null as cum_{{ measure }},
+        {%- endfor %}
+        {%- for day in read_days %}
+        null::date as {{ day }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from population
+
+),
+
+-- on each as-of point: the totals up to A - 1 and up to the day before each window opens
+framed as (
+
+    select
+        user_id,
+        point_date as as_of_date,
+        is_as_of_date,
+        {%- for measure in read_measures %}
+        max(cum_{{ measure }}) over up_to_the_day_before as closing_{{ measure }},
+        {%- endfor %}
+        {%- for days, measures in window_measures.items() %}
+        {%- for measure in measures %}
+        max(cum_{{ measure }}) over before_{{ days }}d_window as opening_{{ days }}d_{{ measure }},
+        {%- endfor %}
+        {%- endfor %}
+        {%- for day in read_days %}
+        max({{ day }}) over up_to_the_day_before as {{ day }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from points
+    window
+        by_user as (partition by user_id order by point_date),
+        up_to_the_day_before as (
+            by_user range between unbounded preceding and interval '1 day' preceding
+        )
+        {%- for days in window_measures %},
+        before_{{ days }}d_window as (
+            by_user range between unbounded preceding and interval '{{ days + 1 }} days' preceding
+        )
+        {%- endfor %}
+
+),
+
+-- every window total: the running total before A minus the one before the window opened
+windows as (
+
+    select
+        framed.user_id,
+        framed.as_of_date,
+        {%- for days, measures in window_measures.items() %}
+        {%- for measure in measures %}
+        coalesce(framed.closing_{{ measure }}, 0)
+        - coalesce(framed.opening_{{ days }}d_{{ measure }}, 0) as {{ measure }}_{{ days }}d,
+        {%- endfor %}
+        {%- endfor %}
+        {%- for measure in lifetime_measures %}
+        coalesce(framed.closing_{{ measure }}, 0) as {{ measure }}_lifetime,
+        {%- endfor %}
+        {{ read_days | join(', ') }}
+    from framed
+    where framed.is_as_of_date
 
 ),
 
@@ -196,35 +267,35 @@ top_categories as (
 country_as_of as (
 
     select
-        as_of_days.user_id,
-        as_of_days.as_of_date,
+        windows.user_id,
+        windows.as_of_date,
         user_versions.country
-    from as_of_days
+    from windows
     inner join user_versions
         on
-            as_of_days.user_id = user_versions.user_id
-            and user_versions.valid_from < {{ utc_midnight('as_of_days.as_of_date') }}
-            and user_versions.valid_to >= {{ utc_midnight('as_of_days.as_of_date') }}
+            windows.user_id = user_versions.user_id
+            and user_versions.valid_from < {{ utc_midnight('windows.as_of_date') }}
+            and user_versions.valid_to >= {{ utc_midnight('windows.as_of_date') }}
 
 ),
 
 -- the newest device first seen before the as-of date
 device_as_of as (
 
-    select distinct on (as_of_days.user_id, as_of_days.as_of_date)
-        as_of_days.user_id,
-        as_of_days.as_of_date,
+    select distinct on (windows.user_id, windows.as_of_date)
+        windows.user_id,
+        windows.as_of_date,
         devices.os,
         devices.is_mobile
-    from as_of_days
+    from windows
     inner join devices
         on
-            as_of_days.user_id = devices.user_id
+            windows.user_id = devices.user_id
             and coalesce(devices.first_seen_at, '-infinity'::timestamptz)
-            < {{ utc_midnight('as_of_days.as_of_date') }}
+            < {{ utc_midnight('windows.as_of_date') }}
     order by
-        as_of_days.user_id asc,
-        as_of_days.as_of_date asc,
+        windows.user_id asc,
+        windows.as_of_date asc,
         devices.first_seen_at desc nulls last,
         devices.device_hash asc
 
@@ -246,6 +317,24 @@ features as (
         {{ safe_ratio('windows.revenue_90d', 'windows.orders_90d') }} as avg_order_value_90d,
         (windows.as_of_date - windows.last_order_date)::integer as days_since_last_order,
         (windows.as_of_date - windows.last_event_date)::integer as days_since_last_event,
+        windows.purchases_lifetime::integer as purchases_lifetime,
+        windows.purchase_days_lifetime::integer as purchase_days_lifetime,
+        windows.purchase_revenue_lifetime::numeric as revenue_lifetime,
+        (windows.as_of_date - windows.first_purchase_date)::integer as days_since_first_purchase,
+        (windows.as_of_date - windows.last_purchase_date)::integer as days_since_last_purchase,
+        case
+            when windows.purchase_days_lifetime >= 2
+                then round(
+                    (windows.last_purchase_date - windows.first_purchase_date)::numeric
+                    / (windows.purchase_days_lifetime - 1),
+                    6
+                )
+        end as avg_days_between_purchases,
+        round(
+            windows.purchases_lifetime * 30.0
+            / greatest(windows.as_of_date - users.known_since_date, 1),
+            6
+        ) as purchases_per_30d,
         windows.views_7d::integer as views_7d,
         windows.views_30d::integer as views_30d,
         windows.searches_7d::integer as searches_7d,
@@ -291,7 +380,7 @@ features as (
     left join top_categories
         on
             windows.user_id = top_categories.user_id
-            and windows.activity_date = top_categories.activity_date
+            and windows.as_of_date = top_categories.as_of_date
 
 )
 

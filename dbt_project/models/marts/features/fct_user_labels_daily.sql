@@ -7,42 +7,42 @@
         indexes=[
             {'columns': ['as_of_date', 'user_id'], 'unique': true},
         ],
-        pre_hook="{{ forget_rows_before_span_start() }}",
+        pre_hook="{{ forget_unplanned_rows() }}",
     )
 }}
 {%- set horizon = var('label_horizon_days') | int %}
--- One row per (user_id, as_of_date), the same population as fct_user_features_daily: did the
--- user place a purchase (an order not cancelled) with as_of_date <= order_ts < as_of_date + H
--- days, and for how much. A label is mature once all H days of its window are loaded.
--- Incremental runs rebuild like fct_user_features_daily, H - 1 days further back.
+-- One row per (user_id, as_of_date), the same population as fct_user_features_daily (the
+-- planned as-of dates, the users known before them): did the user place a purchase (an order
+-- not cancelled) with as_of_date <= order_ts < as_of_date + H days, and for how much. A label
+-- is mature once all H days of its window are loaded. The totals come from the running totals
+-- of int_user_days_accumulated read as maxima over window frames: up to A - 1, and up to
+-- A + H - 1 (or the last loaded day).
+-- Incremental runs build the planned dates whose window reaches the first day the accumulated
+-- model rebuilt (or the look-back), the planned dates not built yet, and every date of the
+-- users int_users_tracked started; a changed horizon rebuilds every date.
+-- depends_on: {{ ref('int_users_tracked') }}
 with
+
+planned as (
+
+    select as_of_date from {{ ref('int_as_of_dates_planned') }}
+
+),
 
 calendar as (
 
-    select
-        min(first_data_day) as first_data_day,
-        min(last_data_day) as last_data_day
+    select min(last_data_day) as last_data_day
     from {{ ref('int_calendar_days_spined') }}
 
 ),
 
-earliest_as_of as (
+rebuild_window as (
 
     select
-        {{ earliest_as_of_date('calendar.first_data_day') }} as earliest_as_of_date,
-        calendar.last_data_day
-    from calendar
-
-),
-
-as_of_window as (
-
-    select
-        greatest(
-            earliest_as_of.earliest_as_of_date
-            {%- if is_incremental() %},
-            -- a changed day d moves the labels of as-of dates d - H + 1 .. d; a changed
-            -- horizon rebuilds every as-of date
+        {%- if is_incremental() %}
+        coalesce(
+            -- a changed day d moves the labels of as-of dates d - H + 1 .. d; a changed horizon
+            -- rebuilds every as-of date
             case
                 when
                     (
@@ -54,99 +54,181 @@ as_of_window as (
                     = {{ horizon }}
                     then
                         least(
-                            {{ first_day_rebuilt_for_continued_users() }} - {{ horizon - 1 }},
+                            {{ first_day_rebuilt() }} - {{ horizon - 1 }},
                             {{ lookback_start_day('as_of_date') }} - {{ horizon }}
                         )
-            end
-            {%- endif %}
-        ) as first_as_of_date,
-        earliest_as_of.earliest_as_of_date,
-        earliest_as_of.last_data_day + 1 as last_as_of_date,
-        earliest_as_of.last_data_day
-    from earliest_as_of
+            end,
+            '-infinity'::date
+        ) as first_as_of_date
+        {%- else %}
+        '-infinity'::date as first_as_of_date
+        {%- endif %}
 
 ),
 
--- users whose every as-of date is rebuilt
+dates_to_build as (
+
+    select planned.as_of_date
+    from planned
+    cross join rebuild_window
+    where
+        planned.as_of_date >= rebuild_window.first_as_of_date
+        {%- if is_incremental() %}
+        or not (planned.as_of_date = any({{ built_as_of_dates() }}))
+        {%- endif %}
+
+),
+
+users as (
+
+    select * from {{ ref('int_users_unioned') }}
+
+),
+
+-- users whose every planned as-of date is built
 started_users as (
 
     {{ users_started_by_invocation() }}
 
 ),
 
--- running totals from the day before the first as-of date to build
+population as (
+
+    select
+        users.user_id,
+        dates_to_build.as_of_date
+    from users
+    inner join dates_to_build
+        on users.known_since_date < dates_to_build.as_of_date
+
+    union all
+
+    select
+        started_users.user_id,
+        planned.as_of_date
+    from started_users
+    inner join planned
+        on started_users.known_since_date < planned.as_of_date
+    left join dates_to_build
+        on planned.as_of_date = dates_to_build.as_of_date
+    where dates_to_build.as_of_date is null
+
+),
+
+read_window as (
+
+    select min(as_of_date) - 1 as read_from
+    from population
+
+),
+
 accumulated as (
 
-    select *
-    from {{ ref('int_user_days_accumulated') }}
-    where
-        activity_date >= (select as_of_window.first_as_of_date - 1 from as_of_window)
-        -- every row of a started user (all rebuilt by this invocation)
-        or (
-            refreshed_by_invocation = '{{ invocation_id }}'
-            and user_id in (select started_users.user_id from started_users)
-        )
+    select * from {{ ref('int_user_days_accumulated') }}
 
 ),
 
--- running totals on the day before each as-of date (this also fixes the population)
-window_openings as (
+-- each user's latest active day before the label windows: it carries the older totals
+carried_days as (
 
-    select
-        accumulated.user_id,
-        accumulated.activity_date + 1 as as_of_date,
-        accumulated.cum_purchases,
-        accumulated.cum_purchase_revenue,
-        least(accumulated.activity_date + {{ horizon }}, as_of_window.last_data_day)
-            as window_close_date
+    select distinct on (accumulated.user_id) accumulated.*
     from accumulated
-    cross join as_of_window
-    where
-        accumulated.activity_date
-        between as_of_window.first_as_of_date - 1 and as_of_window.last_as_of_date - 1
-        or (
-            accumulated.activity_date >= as_of_window.earliest_as_of_date - 1
-            and accumulated.user_id in (select started_users.user_id from started_users)
-        )
+    cross join read_window
+    where accumulated.activity_date < read_window.read_from
+    order by accumulated.user_id asc, accumulated.activity_date desc
 
 ),
 
--- running totals on the last day of each label window that is loaded
-window_closings as (
+points as (
 
     select
         accumulated.user_id,
-        accumulated.activity_date,
+        accumulated.activity_date as point_date,
+        false as is_as_of_date,
         accumulated.cum_purchases,
         accumulated.cum_purchase_revenue
     from accumulated
-    cross join as_of_window
+    cross join read_window
+    where accumulated.activity_date >= read_window.read_from
+
+    union all
+
+    select
+        carried_days.user_id,
+        carried_days.activity_date as point_date,
+        false as is_as_of_date,
+        carried_days.cum_purchases,
+        carried_days.cum_purchase_revenue
+    from carried_days
+
+    union all
+
+    select
+        accumulated.user_id,
+        accumulated.activity_date as point_date,
+        false as is_as_of_date,
+        accumulated.cum_purchases,
+        accumulated.cum_purchase_revenue
+    from accumulated
+    cross join read_window
     where
-        accumulated.activity_date >= as_of_window.first_as_of_date - 1
-        or accumulated.user_id in (select started_users.user_id from started_users)
+        accumulated.activity_date < read_window.read_from
+        and accumulated.user_id in (select started_users.user_id from started_users)
+
+    union all
+
+    select
+        population.user_id,
+        population.as_of_date as point_date,
+        true as is_as_of_date,
+        null as cum_purchases,
+        null as cum_purchase_revenue
+    from population
+
+),
+
+-- on each as-of point: the totals up to A - 1 (window opening) and up to A + H - 1
+framed as (
+
+    select
+        user_id,
+        point_date as as_of_date,
+        is_as_of_date,
+        max(cum_purchases) over before_the_window as opening_purchases,
+        max(cum_purchase_revenue) over before_the_window as opening_purchase_revenue,
+        max(cum_purchases) over through_the_window as closing_purchases,
+        max(cum_purchase_revenue) over through_the_window as closing_purchase_revenue
+    from points
+    window
+        by_user as (partition by user_id order by point_date),
+        before_the_window as (
+            by_user range between unbounded preceding and interval '1 day' preceding
+        ),
+        through_the_window as (
+            by_user range between unbounded preceding
+            and interval '{{ horizon - 1 }} days' following
+        )
 
 ),
 
 labels as (
 
     select
-        window_openings.user_id,
-        window_openings.as_of_date,
+        framed.user_id,
+        framed.as_of_date,
         {{ horizon }}::integer as label_horizon_days,
-        (window_closings.cum_purchases > window_openings.cum_purchases)::integer
-            as purchased_in_horizon,
         (
-            window_closings.cum_purchase_revenue - window_openings.cum_purchase_revenue
+            coalesce(framed.closing_purchases, 0) > coalesce(framed.opening_purchases, 0)
+        )::integer as purchased_in_horizon,
+        (
+            coalesce(framed.closing_purchase_revenue, 0)
+            - coalesce(framed.opening_purchase_revenue, 0)
         )::numeric as revenue_in_horizon,
-        window_openings.as_of_date + {{ horizon }} as label_window_end,
-        window_openings.as_of_date + {{ horizon }} <= as_of_window.last_data_day + 1
-            as is_label_mature
-    from window_openings
-    cross join as_of_window
-    inner join window_closings
-        on
-            window_openings.user_id = window_closings.user_id
-            and window_openings.window_close_date = window_closings.activity_date
+        framed.as_of_date + {{ horizon }} as label_window_end,
+        framed.as_of_date + {{ horizon }} <= calendar.last_data_day + 1 as is_label_mature
+    from framed
+    cross join calendar
+    where framed.is_as_of_date
 
 )
 

@@ -1,0 +1,112 @@
+{#- Pieces shared by the as-of-date marts (fct_user_features_daily, fct_user_labels_daily,
+    int_user_categories_ranked, fct_coupon_training_set). They hold rows only for the dates of
+    int_as_of_dates_planned. An incremental run builds the planned dates from the first one the
+    newly loaded rows can change (or the look-back), the planned dates not built yet, and every
+    date of the users int_users_tracked started in the same invocation; it forgets the dates no
+    longer planned (yesterday's scoring day, grid dates that left the history) and the rows of
+    restarted users. -#}
+
+{#- The first as-of date of the feature and label marts: the day after the first data day, or
+    `feature_start_date` when later. -#}
+{% macro earliest_as_of_date(first_data_day) -%}
+    greatest(
+        {{ first_data_day }} + 1
+        {%- if var('feature_start_date') %},
+        '{{ var("feature_start_date") }}'::date
+        {%- endif %}
+    )
+{%- endmacro %}
+
+{#- A SQL date array literal of the rows `query` returns (one date column), read when the
+    model runs, so the planner sees constants; an empty array while dbt only parses. -#}
+{% macro date_array_from(query) -%}
+    {%- if execute -%}
+        {%- set dates = run_query(query).columns[0].values() -%}
+        '{{ "{" ~ (dates | map("string") | join(",")) ~ "}" }}'::date[]
+    {%- else -%}
+        '{}'::date[]
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The planned as-of dates (int_as_of_dates_planned). -#}
+{% macro planned_as_of_dates() -%}
+    {{ date_array_from("select as_of_date from " ~ ref('int_as_of_dates_planned')) }}
+{%- endmacro %}
+
+{#- The as-of dates this model holds, found by a skip scan of its (as_of_date, user_id) index
+    (one probe per date, not a scan of the rows). -#}
+{% macro built_as_of_dates() -%}
+    {%- if is_incremental() -%}
+        {%- set skip_scan -%}
+            with recursive built (as_of_date) as (
+                select min(as_of_date) from {{ this }}
+                union all
+                select (select min(later.as_of_date) from {{ this }} as later
+                        where later.as_of_date > built.as_of_date)
+                from built
+                where built.as_of_date is not null
+            )
+            select as_of_date from built where as_of_date is not null
+        {%- endset -%}
+        {{ date_array_from(skip_scan) }}
+    {%- else -%}
+        '{}'::date[]
+    {%- endif -%}
+{%- endmacro %}
+
+{#- (user_id, known_since_date) of the users int_users_tracked started in this invocation: new
+    users and restarted ones. None on a full build, which builds every user anyway. -#}
+{% macro users_started_by_invocation() -%}
+    {%- if is_incremental() %}
+    select
+        started.user_id,
+        started.known_since_date
+    from {{ ref('int_users_tracked') }} as started
+    where started.started_by_invocation = '{{ invocation_id }}'
+    {%- else %}
+    select
+        null::text as user_id,
+        null::date as known_since_date
+    where false
+    {%- endif %}
+{%- endmacro %}
+
+{#- The first activity day this invocation rebuilt in int_user_days_accumulated (null when it
+    rebuilt none): running totals may have changed from here on. -#}
+{% macro first_day_rebuilt() -%}
+    (
+        select min(refreshed.activity_date)
+        from {{ ref('int_user_days_accumulated') }} as refreshed
+        where refreshed.refreshed_by_invocation = '{{ invocation_id }}'
+    )
+{%- endmacro %}
+
+{#- Pre-hook of the as-of-date marts: forget the dates no longer planned and, where
+    `per_user`, every row of the users restarted in this invocation (their first known day
+    moved, so their rows are built again from it). Both are found first, so a day without
+    either deletes nothing and scans nothing. -#}
+{% macro forget_unplanned_rows(per_user=true) -%}
+    {%- if execute and is_incremental() -%}
+        {%- set unplanned -%}
+            select built.as_of_date
+            from unnest({{ built_as_of_dates() }}) as built (as_of_date)
+            where not (built.as_of_date = any({{ planned_as_of_dates() }}))
+        {%- endset -%}
+        {%- set dates = date_array_from(unplanned) -%}
+        {%- if dates.strip() != "'{}'::date[]" -%}
+        delete from {{ this }} where as_of_date = any({{ dates }});
+        {%- endif -%}
+        {%- if per_user -%}
+            {%- set restarted -%}
+                select restarted.user_id
+                from {{ ref('int_users_tracked') }} as restarted
+                where
+                    restarted.started_by_invocation = '{{ invocation_id }}'
+                    and restarted.is_restarted
+            {%- endset -%}
+            {%- if run_query(restarted ~ " limit 1").rows | length > 0 %}
+        delete from {{ this }} where user_id in ({{ restarted }});
+            {%- endif -%}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
