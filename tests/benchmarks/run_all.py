@@ -28,6 +28,10 @@ RESULTS = Path(__file__).resolve().parent / "results"
 STAGE_TIMEOUT_S = 3 * 3600
 # The Airflow DAG's `shop_profile` parameter offers the shop sizes up to `medium`.
 AIRFLOW_PROFILES = {"tiny", "demo", "small", "midsize", "medium"}
+# The real shop (The Complete Journey) is the same at every size: it runs once, with the small
+# size, and is left out of the growth table.
+REAL_SHOP_SIZE = "small"
+REAL_SHOP_HORIZONS = [7, 30]
 
 
 def stage_plan(size: BenchSize) -> list[tuple[str, str, dict | None, str]]:
@@ -69,6 +73,14 @@ def stage_plan(size: BenchSize) -> list[tuple[str, str, dict | None, str]]:
             ""
             if recommendations
             else "tests/benchmarks/bench_recommendations.py does not exist yet",
+        ),
+        (
+            "real_shop",
+            "bench_real_shop",
+            {"horizons": REAL_SHOP_HORIZONS} if size.name == REAL_SHOP_SIZE else None,
+            ""
+            if size.name == REAL_SHOP_SIZE
+            else f"the real shop does not depend on the size: measured with {REAL_SHOP_SIZE}",
         ),
     ]
 
@@ -221,6 +233,12 @@ def headline(stage: str, n: dict) -> dict:
             "recommender training s": n["train_seconds"],
             "recommendations users/s": n["users_per_second"],
         }
+    if stage == "real_shop":
+        out = {}
+        for h, run in n["horizons"].items():
+            out[f"real shop import through scores s ({h}d)"] = run["import_through_scores_s"]
+            out[f"real shop propensity AUC ({h}d)"] = run["propensity"]["roc_auc"]
+        return out
     return {k: v for k, v in n.items() if isinstance(v, int | float) and not isinstance(v, bool)}
 
 
@@ -302,8 +320,63 @@ def stage_rows(stage: str, n: dict) -> tuple[str, str, str]:
             f"{_n(n['recommendations_per_second'])} recommendations/s written",
             "—",
         )
+    if stage == "real_shop":
+        return real_shop_rows(n)[0]
     figures = ", ".join(f"{k} {v}" for k, v in headline(stage, n).items())
     return stage, figures, "—"
+
+
+BASELINE_NAMES = {
+    "bg_nbd": "BG/NBD",
+    "rfm": "RFM rule",
+    "logistic_regression": "logistic regression",
+}
+STEP_NAMES = (("load", "load"), ("dbt_build", "dbt build"), ("gates", "gates"), ("train", "train"))
+
+
+def real_shop_rows(n: dict) -> list[tuple[str, str, str]]:
+    """The real shop's rows: the import's time per horizon, then each horizon's propensity
+    metrics next to the baselines on the same test window (margin, DeLong standard error)."""
+    rows_in = n["rows"]
+    timings = []
+    for h, run in n["horizons"].items():
+        steps = run["steps_s"]
+        parts = ", ".join(f"{label} {steps[key]:.0f}" for key, label in STEP_NAMES if key in steps)
+        scored = f", score {steps['score']:.0f}" if "score" in steps else ", not scored"
+        timings.append(f"{h} days: **{run['import_through_scores_s']:.0f} s** ({parts}{scored})")
+    rows = [
+        (
+            f"real shop: The Complete Journey imported end to end ({n['households']:,} "
+            f"households, {_n(rows_in['orders'])} orders, {_n(rows_in['order_items'])} lines, "
+            f"{n['first_order_ts'][:10]} to {n['last_order_ts'][:10]}; scored as of {n['as_of']})",
+            "; ".join(timings),
+            f"aim: import through scores ≤ {n['target_s']} s; the adapter wrote the export "
+            f"in {n['adapter_s']:.0f} s",
+        )
+    ]
+    for h, run in n["horizons"].items():
+        p = run["propensity"]
+        status = run["status"] if run["published_scores"] else f"{run['status']}, not scored"
+        compared = []
+        for name, b in p["baselines"].items():
+            se = b["auc_margin_se"]
+            noise = "" if se is None else f", SE {se:.3f}: {b['margin_in_se']:+.1f} SE"
+            compared.append(
+                f"{BASELINE_NAMES.get(name, name)} AUC {b['roc_auc']:.3f}, PR AUC "
+                f"{b['pr_auc']:.3f} (margin {b['auc_margin']:+.3f}{noise})"
+            )
+        if not any("nbd" in name for name in p["baselines"]):
+            compared.append("BG/NBD: not among this revision's baselines")
+        rows.append(
+            (
+                f"real shop propensity, {h}-day horizon (test window {_n(p['test_rows'])} rows, "
+                f"purchase rate {p['base_rate']:.3f})",
+                f"AUC **{p['roc_auc']:.3f}**, PR AUC {p['pr_auc']:.3f}; mean prediction "
+                f"{p['mean_predicted']:.3f}; {status}",
+                "; ".join(compared),
+            )
+        )
+    return rows
 
 
 def dbt_full_build(n: dict) -> str:
@@ -372,6 +445,9 @@ def render(report: dict) -> str:
             if stage == "train_score":
                 label, number, reference = scoring_row(n)
                 lines.append(f"| {label} | {number} | {reference} | (same process) |")
+            if stage == "real_shop":
+                for label, number, reference in real_shop_rows(n)[1:]:
+                    lines.append(f"| {label} | {number} | {reference} | (same process) |")
         lines.append("")
     for name in DEFAULT_SIZES:
         if name not in report["sizes"]:
@@ -391,7 +467,7 @@ def growth_table(report: dict, sizes: list[str]) -> list[str]:
     figures: dict[str, dict[str, float]] = {}
     for name in sizes:
         for stage, result in report["sizes"][name]["stages"].items():
-            if result["ok"]:
+            if result["ok"] and stage != "real_shop":
                 for figure, value in headline(stage, result["numbers"]).items():
                     figures.setdefault(figure, {})[name] = value
                 figures.setdefault(f"{stage} peak RSS MB", {})[name] = result.get("peak_rss_mb")
