@@ -3,6 +3,7 @@ arrive late (inside and beyond the look-back) land on the next run."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
@@ -26,6 +27,7 @@ COMPARED = (
     "intermediate.int_user_days_accumulated",
 )
 LAST_DAY = START + timedelta(days=DAYS - 1)
+SPARSE_GRID = {"as_of_spacing_days": 2}
 LOOKBACK_DAYS = dbt_var("lookback_days")
 
 
@@ -70,8 +72,8 @@ def _first_activity_days(tables: dict[str, pd.DataFrame]) -> pd.Series:
     return pd.concat(days).groupby(level=0).min()
 
 
-def _users_rows_moving_span_starts(tables: dict[str, pd.DataFrame]):
-    """Two users rows delivered with the last day that move a user's span start:
+def _users_rows_moving_first_known_days(tables: dict[str, pd.DataFrame]):
+    """Two users rows delivered with the last day that move the day a user is first known:
     - `earlier`: the first users row of a user known so far from activity only, with a
       sign-up on the second day, before that activity;
     - `later`: a newer version of a user signed up before the first data day that corrects
@@ -108,9 +110,12 @@ def _users_rows_moving_span_starts(tables: dict[str, pd.DataFrame]):
 def incremental_then_full():
     tables = build_shop()
     late_events, cancellation = _split_late_rows(tables)
-    signup_earlier, signup_later = _users_rows_moving_span_starts(tables)
+    signup_earlier, signup_later = _users_rows_moving_first_known_days(tables)
     days = [START + timedelta(days=d) for d in range(DAYS)]
-    with fresh_warehouse() as url:
+    with fresh_warehouse() as url, pytest.MonkeyPatch.context() as patch:
+        # a grid every other day: the second day is a grid date, so the run after the late
+        # rows has an as-of date to keep, and the scoring day is off the grid
+        patch.setenv("AIMASS_DBT_VARS", json.dumps(SPARSE_GRID))
         conn = psycopg2.connect(url)
         try:
             deliveries = list(split_by_day(tables, days))
@@ -215,10 +220,15 @@ def test_late_events_land_on_the_next_run(incremental_then_full):
         (list(late["event_id"]),),
     )
     assert found == len(late) == 2
-    # the views reach the features of the following as-of dates, inside and beyond the
+    # the views reach the features of the next as-of date, inside and beyond the
     # look-back, exactly as a full rebuild computes them (compared above) and as the facts say
     for _, event in late.iterrows():
-        as_of = pd.Timestamp(event["event_ts"]).date() + timedelta(days=1)
+        as_of = scalar(
+            conn,
+            "select min(as_of_date) from intermediate.int_as_of_dates_planned "
+            "where as_of_date > %s",
+            (pd.Timestamp(event["event_ts"]).date(),),
+        )
         views_7d, facts = (
             scalar(
                 conn,
@@ -266,10 +276,10 @@ def test_a_late_cancellation_updates_the_order_and_its_labels(incremental_then_f
 
 
 @pytest.mark.parametrize("moved", ["signup_earlier", "signup_later"])
-def test_a_user_whose_span_start_moves_is_rebuilt_from_the_new_start(incremental_then_full, moved):
+def test_a_user_whose_first_known_day_moves_is_rebuilt_from_it(incremental_then_full, moved):
     """A users row that arrives after the first activity with an earlier sign-up, or corrects
-    the sign-up to a later day, moves the user's first as-of date and tenure on the next run;
-    no feature or label row stays from before the new start."""
+    the sign-up to a later day, moves the user's first as-of date (the first planned one after
+    the new start) and tenure on the next run; no feature or label row stays from before it."""
     conn = incremental_then_full["conn"]
     user = incremental_then_full[moved]
     known_since = scalar(
@@ -278,13 +288,18 @@ def test_a_user_whose_span_start_moves_is_rebuilt_from_the_new_start(incremental
         (user["user_id"],),
     )
     assert known_since == pd.Timestamp(user["signup_at"]).date()
+    first_planned = scalar(
+        conn,
+        "select min(as_of_date) from intermediate.int_as_of_dates_planned where as_of_date > %s",
+        (known_since,),
+    )
     for relation in ("fct_user_features_daily", "fct_user_labels_daily"):
         first_as_of = scalar(
             conn,
             f"select min(as_of_date) from after_incremental.{relation} where user_id = %s",
             (user["user_id"],),
         )
-        assert first_as_of == known_since + timedelta(days=1), relation
+        assert first_as_of == first_planned, relation
     stale_tenure = scalar(
         conn,
         "select count(*) from after_incremental.fct_user_features_daily "
