@@ -11,7 +11,8 @@ COUNT_COLUMNS = (
     "orders_7d", "orders_30d", "orders_90d", "views_7d", "views_30d", "searches_7d",
     "searches_30d", "favorites_30d", "likes_30d", "comments_30d", "carts_7d", "carts_30d",
     "sessions_30d", "active_days_30d", "distinct_categories_90d", "coupons_redeemed_90d",
-    "ad_impressions_30d", "ad_clicks_30d", "feedback_count_90d",
+    "ad_impressions_30d", "ad_clicks_30d", "feedback_count_90d", "purchases_lifetime",
+    "purchase_days_lifetime",
 )  # fmt: skip
 FEATURES_DDL = f"""
 create table marts.fct_user_features_daily (
@@ -23,7 +24,9 @@ create table marts.fct_user_features_daily (
     top_category_90d text, top_category_share_90d numeric,
     avg_item_price_viewed_30d numeric, discount_share_90d numeric, ad_ctr_30d numeric,
     device_os text, is_mobile integer,
-    avg_rating_90d numeric, avg_merchant_rating_90d numeric
+    avg_rating_90d numeric, avg_merchant_rating_90d numeric,
+    revenue_lifetime numeric, days_since_first_purchase integer, days_since_last_purchase integer,
+    avg_days_between_purchases numeric, purchases_per_30d numeric
 )
 """
 FEATURES_ROWS = f"""
@@ -35,7 +38,8 @@ select
     case when g %% 3 = 0 then null else 25.0 end, case when g %% 3 = 0 then null else g %% 60 end,
     g %% 20,
     (g %% 10) / 10.0, (g %% 4) / 4.0, 'shoes', 0.5, 19.9, 0.1, 0.02,
-    'ios', g %% 2, 4.2, 4.5
+    'ios', g %% 2, 4.2, 4.5,
+    g %% 5 * 10.5, 40 + g %% 5, g %% 5, 10.0, (g %% 5) * 30.0 / greatest(g %% 400, 1)
 from generate_series(1, %(users)s) as g
 """
 
