@@ -12,8 +12,15 @@ WITH_ENV := set -a && . $(RUNTIME_ENV) && set +a &&
 DEMO_DAY ?= 2026-09-28
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+LANDING ?=
+IMPORT_ARGS ?=
+ifneq ($(filter import-history,$(MAKECMDGOALS)),)
+ifeq ($(strip $(LANDING)),)
+$(error usage: make import-history LANDING=/path/or/URI/of/the/landing/area [IMPORT_ARGS=--no-train])
+endif
+endif
 
-.PHONY: help install setup demo test browser airflow airflow-stop lint format bench bench-install clean
+.PHONY: help install setup demo import-history test browser airflow airflow-stop lint format bench bench-install clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -46,7 +53,10 @@ setup: install ## find or start PostgreSQL, create the databases, migrate Airflo
 	@$(WITH_ENV) $(BIN)/python -m aimass.orchestration.pools
 
 demo: setup ## run the DAG chain once through Airflow on the simulated shop (ingest → marts → propensity → recommendations → coupon campaign), summarise
-	$(WITH_ENV) AIMASS_TASK_RETRIES=0 $(BIN)/python -m aimass.demo --day $(DEMO_DAY)
+	$(WITH_ENV) AIMASS_TASK_RETRIES=0 AIMASS_LANDING_URI=file://$(AIMASS_HOME)/landing $(BIN)/python -m aimass.demo --day $(DEMO_DAY)
+
+import-history: setup ## import a first export of any period: LANDING=/path/to/landing [IMPORT_ARGS=--no-train]
+	$(WITH_ENV) $(BIN)/python -m aimass.history --landing "$(LANDING)" $(IMPORT_ARGS)
 
 test: setup browser bench-install ## run the whole test suite (unit, dbt, GX, Airflow end-to-end, browser)
 	$(WITH_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)

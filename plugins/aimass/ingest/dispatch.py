@@ -22,6 +22,7 @@ def run_source(
     landing_uri: str | None = None,
     api_client=None,
     source_dsn: str | None = None,
+    check_missing: bool = True,
 ) -> list[LoadResult]:
     """Bring `raw.<source>` up to day `ds` from wherever the contract says it comes from.
 
@@ -29,6 +30,7 @@ def run_source(
     records from the HTTP API (`load_api_day`); sql: the rows changed since the watermark
     (`load_sql_changes`). The PII key and landing URI default to `settings`. Then the BRIN
     indexes of `raw.<source>` summarize what was loaded (`summarize_raw_indexes`).
+    `check_missing=False`: a file source's day `ds` may have no data (a history import).
     """
     settings = settings or load_settings()
     pii_key = pii_key or settings.require_pii_key()
@@ -42,6 +44,7 @@ def run_source(
             up_to=ds,
             pii_key=pii_key,
             force=force,
+            check_missing=check_missing,
         )
     elif contract.kind == "api":
         from aimass.ingest.http_api import load_api_day

@@ -135,10 +135,13 @@ def load_history_unit(
     day_column: str | None = None,
     also_replace: Iterable[date] = (),
     checksum: str | None = None,
+    skip_days: Iterable[date] = (),
 ) -> list[LoadResult]:
     """Load a multi-day export: each row's `_ds` is the UTC day of `day_column` (default:
     the partition column; snapshot sources: `incremental_column`); one transaction per day
-    replaces that day. Days in `also_replace` without rows in the export are emptied."""
+    replaces that day. Days in `also_replace` without rows in the export are emptied. The
+    rows of `skip_days` (days another unit owns, e.g. a daily partition) are left out and
+    those days are not touched."""
     started, started_at = time.monotonic(), datetime.now(UTC)
     checksum = checksum or unit_checksum(payloads, pii_key)
     if day_column is None:
@@ -172,9 +175,19 @@ def load_history_unit(
     by_day: dict[date | None, list[QuarantineRow]] = {}
     for reject in rows.rejects:
         by_day.setdefault(reject.day, []).append(reject)
-    days = sorted(
-        set(rows.days.to_pylist()) | {d for d in by_day if d is not None} | set(also_replace)
-    )
+    skipped = set(skip_days)
+    row_days = set(pc.unique(rows.days).to_pylist()) if len(rows.days) else set()
+    days = sorted((row_days | {d for d in by_day if d is not None} | set(also_replace)) - skipped)
+    left_out = sorted(skipped & row_days)
+    if left_out:
+        log.warning(
+            "%s history: the rows of %d day(s) (%s to %s) are left out: those days have daily "
+            "partitions, which are loaded instead",
+            contract.name,
+            len(left_out),
+            left_out[0],
+            left_out[-1],
+        )
     results = []
     for day in days:
         good = rows.good.filter(pc.equal(rows.days, pa.scalar(day, pa.date32())))

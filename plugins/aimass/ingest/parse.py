@@ -92,9 +92,15 @@ def parse_payload(payload: Payload, contract: SourceContract) -> ParsedRows:
 
 
 def check_header(
-    names: list[str], contract: SourceContract, uri: str, *, warn_absent: bool = True
+    names: list[str],
+    contract: SourceContract,
+    uri: str,
+    *,
+    warn_absent: bool = True,
+    header_row: bool = False,
 ) -> tuple[list[str], list[str]]:
-    """Contract columns present in `names`, and warnings; raises on drift."""
+    """Contract columns present in `names`, and warnings; raises on drift. With `header_row`
+    (CSV), a first line that names no contract column is reported as a missing header."""
     seen, duplicates = set(), set()
     for name in names:
         (duplicates if name in seen else seen).add(name)
@@ -104,6 +110,9 @@ def check_header(
             "so that every column appears once."
         )
     missing_required = [c.name for c in contract.columns if c.required and c.name not in seen]
+    known = {c.name for c in contract.columns}
+    if header_row and missing_required and not seen & known:
+        raise SchemaDriftError(f"{uri}: {_not_a_header(names, contract)}")
     if missing_required:
         raise SchemaDriftError(
             f"{uri}: required columns {missing_required} of source {contract.name!r} are "
@@ -123,6 +132,24 @@ def check_header(
     return [n for n in names if n not in unexpected], warnings
 
 
+def _not_a_header(names: list[str], contract: SourceContract) -> str:
+    """Why a first line naming none of the contract's columns is not a usable header."""
+    expected = ",".join(contract.column_names)
+    if len(names) == 1:
+        for delimiter, label in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes")):
+            if delimiter in names[0]:
+                return (
+                    f"the header is one field separated by {label} ({names[0][:80]!r}); "
+                    f"files must be comma separated. Re-export with ',' as the delimiter "
+                    f"(header: {expected})."
+                )
+    return (
+        f"the first line ({', '.join(names)[:120]!r}) names none of the columns of source "
+        f"{contract.name!r}: every file needs a header row naming its columns, such as "
+        f"{expected}. Add the header (column order does not matter) and load again."
+    )
+
+
 def parse_csv(payload: Payload, contract: SourceContract) -> ParsedRows:
     """CSV with a header row; all values read as strings, empty fields as null.
 
@@ -138,7 +165,7 @@ def parse_csv(payload: Payload, contract: SourceContract) -> ParsedRows:
         return _empty(payload, [f"{payload.uri}: empty file (no header); loaded no rows."])
     if first_line.count(b'"') % 2 == 0:
         header = _header(first_line.decode("utf-8", errors="replace"))
-        kept_columns, warnings = check_header(header, contract, payload.uri)
+        kept_columns, warnings = check_header(header, contract, payload.uri, header_row=True)
         offset = min(header_end + 1, len(data))
         table = _read_csv_strings(pa.py_buffer(data)[offset:], header, kept_columns, None)
         if table is not None:
@@ -162,7 +189,7 @@ def _parse_csv_by_records(payload: Payload, contract: SourceContract) -> ParsedR
     buf = np.frombuffer(data, dtype=np.uint8)
     records = split_records(buf)
     header = _header(record_text(data, records, 0))
-    kept_columns, warnings = check_header(header, contract, payload.uri)
+    kept_columns, warnings = check_header(header, contract, payload.uri, header_row=True)
     body = records.take(slice(1, None))
     counts = field_counts(buf, body)
     bad_count = counts != len(header)

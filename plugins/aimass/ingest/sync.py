@@ -4,6 +4,11 @@
 successful load of that partition in `raw._load_log` (so one call loads a months-long
 backlog, and a re-run skips what did not change; `force=True` reloads everything). A
 `history/` folder, if present, is loaded first (see `load_history`).
+
+A day with a daily partition is always loaded from it: the history's rows of that day are left
+out, whichever of the two changed last, so the result does not depend on the load order. The
+day `up_to` counts as present when it has a daily partition or lies within the days the
+history export covers; otherwise it is reported `missing` (or fails, per the contract).
 """
 
 from __future__ import annotations
@@ -38,12 +43,16 @@ def sync_source(
     up_to: date,
     pii_key: bytes,
     force: bool = False,
+    check_missing: bool = True,
 ) -> list[LoadResult]:
     """Load every new or changed landing partition of `contract` up to `up_to`.
 
     Raises the first `IngestError` after the other partitions were tried (each failure is
-    in `raw._load_log`, and the error's `results` lists every partition's outcome); raises `MissingPartitionError` when a required source has no
-    landing folder, or when the `up_to` partition is missing and the contract says `fail`.
+    in `raw._load_log`, and the error's `results` lists every partition's outcome); raises
+    `MissingPartitionError` when a required source has no landing folder, or when the day
+    `up_to` has no data (no daily partition, not within the history export) and the contract
+    says `fail`. `check_missing=False` skips that last check (a history import, whose last
+    day is that of the whole export, not of each source).
     """
     folder = source_folder(landing_uri, contract)
     if not folder.exists():
@@ -68,18 +77,23 @@ def sync_source(
             "Check the landing URI (AIMASS_LANDING_URI) and that the export ran."
         )
     results: list[LoadResult] = []
+    every_partition = list_partitions(folder)
+    files_of = {d: partition_files(p, contract.format) for d, p in every_partition.items()}
+    daily_days = {d for d, files in files_of.items() if files}
     if (folder / HISTORY_FOLDER).exists():
-        results += load_history(conn, contract, landing_uri, pii_key=pii_key, force=force)
+        results += load_history(
+            conn, contract, landing_uri, pii_key=pii_key, force=force, daily_days=daily_days
+        )
     loaded = last_checksums(conn, contract.name)
     errors: list[IngestError] = []
-    partitions = {d: p for d, p in list_partitions(folder).items() if d <= up_to}
+    partitions = {d: p for d, p in every_partition.items() if d <= up_to}
     for day, path in partitions.items():
-        files = partition_files(path, contract.format)
-        if not files:
+        if day not in daily_days:
             log.warning(
                 "%s: partition %s has no part-*.%s files", contract.name, path, contract.format
             )
             continue
+        files = files_of[day]
         started = time.monotonic()
         payloads = read_payloads(files, contract.format)
         checksum = unit_checksum(payloads, pii_key)
@@ -126,17 +140,24 @@ def sync_source(
                     message=str(exc),
                 )
             )
-    has_up_to = up_to in partitions and partition_files(partitions[up_to], contract.format)
-    if not has_up_to:
+    history_span = None
+    if check_missing and up_to not in daily_days:
+        history_span = _history_span(conn, contract.name, str(folder / HISTORY_FOLDER))
+    covered = up_to in daily_days or (
+        history_span is not None and history_span[0] <= up_to <= history_span[1]
+    )
+    if check_missing and not covered:
         expected = folder / up_to.isoformat() / f"part-0000.{contract.format}"
-        missing = _missing(conn, contract, up_to, expected)
+        context = _what_is_there(up_to, daily_days, history_span)
+        missing = _missing(conn, contract, up_to, expected, context)
         if missing is not None:
             results.append(missing)
         else:
             errors.append(
                 MissingPartitionError(
-                    f"source {contract.name!r}: partition {up_to} is missing; expected files "
-                    f"like {expected}. Check that the export for {up_to} ran, or set "
+                    f"source {contract.name!r} has no data for {up_to}: partition {up_to} is "
+                    f"missing (expected files like {expected}){context}. Check that the "
+                    f"export for {up_to} ran (or run a day the data covers), or set "
                     "on_missing_partition: warn in sources.yml if gaps are normal."
                 )
             )
@@ -150,13 +171,20 @@ def sync_source(
 
 
 def load_history(
-    conn, contract: SourceContract, landing_uri: str, *, pii_key: bytes, force: bool = False
+    conn,
+    contract: SourceContract,
+    landing_uri: str,
+    *,
+    pii_key: bytes,
+    force: bool = False,
+    daily_days: set[date] | None = None,
 ) -> list[LoadResult]:
     """Load `<landing>/<source>/history/*.<format>` (many days in one export).
 
     Each row's `_ds` is the UTC day of its partition column (snapshot sources: of
     `incremental_column`); each day is replaced in its own transaction, so a re-run gives
-    the same rows. Unchanged exports are skipped unless `force`.
+    the same rows. Unchanged exports are skipped unless `force`. The rows of `daily_days`
+    (days that have a daily partition, which is loaded instead) are left out.
     """
     folder = source_folder(landing_uri, contract) / HISTORY_FOLDER
     files = partition_files(folder, contract.format, pattern="*")
@@ -177,7 +205,13 @@ def load_history(
             )
         ]
     return load_history_unit(
-        conn, contract, payloads, pii_key=pii_key, unit_uri=str(folder), checksum=checksum
+        conn,
+        contract,
+        payloads,
+        pii_key=pii_key,
+        unit_uri=str(folder),
+        checksum=checksum,
+        skip_days=daily_days or (),
     )
 
 
@@ -203,11 +237,44 @@ def _last_history_checksum(conn, source: str, uri: str) -> str | None:
         return row[0] if row else None
 
 
-def _missing(conn, contract: SourceContract, day: date, expected) -> LoadResult | None:
+def _history_span(conn, source: str, uri: str) -> tuple[date, date] | None:
+    """(first, last) day of the latest successful load of the history export at `uri`."""
+    with transaction(conn) as cur:
+        cur.execute(
+            """select min(ds), max(ds) from raw._load_log
+               where source = %(source)s and source_uri = %(uri)s and status = 'loaded'
+                 and checksum = (
+                     select checksum from raw._load_log
+                     where source = %(source)s and source_uri = %(uri)s and status = 'loaded'
+                     order by finished_at desc limit 1)""",
+            {"source": source, "uri": uri},
+        )
+        first, last = cur.fetchone()
+    return None if first is None else (first, last)
+
+
+def _what_is_there(day: date, daily_days: set[date], history_span: tuple[date, date] | None) -> str:
+    """Where the source's data lies, said against `day` (for a missing-day message)."""
+    parts = []
+    if history_span is not None:
+        parts.append(f"the history export covers {history_span[0]} to {history_span[1]}")
+    if daily_days:
+        parts.append(f"daily partitions run from {min(daily_days)} to {max(daily_days)}")
+    if not parts:
+        return "; the source has no data loaded from this landing area yet"
+    days = [history_span[0]] if history_span else []
+    days += [min(daily_days)] if daily_days else []
+    before = f", so {day} is before any data" if day < min(days) else ""
+    return "; " + " and ".join(parts) + before
+
+
+def _missing(
+    conn, contract: SourceContract, day: date, expected, context: str = ""
+) -> LoadResult | None:
     """A `missing` result (and load-log row) when the contract allows a gap, else None."""
     if contract.on_missing_partition == "fail":
         return None
-    message = f"partition {day} is missing; expected files like {expected}"
+    message = f"partition {day} is missing; expected files like {expected}{context}"
     log.warning("%s: %s", contract.name, message)
     batch_id = str(uuid.uuid4())
     with transaction(conn) as cur:

@@ -48,9 +48,10 @@ def simulate_shop(warehouse_url: str, ds: date, profile: str) -> dict:
             f"a run for {ds} has no simulated data. Trigger a day inside that window (the demo "
             "uses its last day), or turn use_simulated_shop off to load your own landing files."
         )
-    shop = simulate(config, until=ds)
     landing_uri = load_settings().landing_uri
     contracts = load_contracts()
+    check_simulator_owns(landing_uri, contracts)
+    shop = simulate(config, until=ds)
     landed = set(landed_days(shop, landing_uri, contracts))
     files = write_landing(
         shop, landing_uri, days=[d for d in shop.days if d not in landed], contracts=contracts
@@ -73,14 +74,39 @@ def simulate_shop(warehouse_url: str, ds: date, profile: str) -> dict:
     return summary
 
 
+def check_simulator_owns(landing_uri: str, contracts) -> None:
+    """Refuse to write the simulated shop into a landing area that holds other data: one with
+    source folders but without the simulator's manifest (a real export, say)."""
+    from aimass.sim.landing import MANIFEST_NAME, landing_root
+
+    root = landing_root(landing_uri)
+    if not root.is_dir() or (root / MANIFEST_NAME).is_file():
+        return
+    found = sorted(name for name in contracts if (root / name).exists())
+    if found:
+        raise ValueError(
+            f"the landing area {landing_uri} holds data the simulated shop did not write "
+            f"({', '.join(found[:4])}{' ...' if len(found) > 4 else ''}; no {MANIFEST_NAME}), "
+            "so the simulator will not write into it. To load those files, turn "
+            "use_simulated_shop off (AIMASS_USE_SIMULATED_SHOP=false for scheduled runs); to "
+            "run the simulated shop, point AIMASS_LANDING_URI at an empty or simulator-owned "
+            "folder."
+        )
+
+
 def ingest_source(warehouse_url: str, source: str, ds: date) -> dict:
-    """Bring every landing partition of `source` up to `ds` into `raw.<source>`."""
+    """Bring every landing partition of `source` up to `ds` into `raw.<source>`.
+
+    A day without data for a required source fails (`MissingPartitionError`, per its
+    contract's `on_missing_partition`); for an optional source the result lists the day under
+    `missing` and the log says so."""
     from aimass.ingest import run_source
 
     settings = load_settings()
     contract = load_contracts()[source]
     with connect(warehouse_url) as conn:
         results = run_source(conn, contract, ds, settings)
+    missing = [r for r in results if r.status == "missing"]
     totals = {
         "source": source,
         "partitions": len(results),
@@ -88,7 +114,10 @@ def ingest_source(warehouse_url: str, source: str, ds: date) -> dict:
         "rows_in": sum(r.rows_in for r in results),
         "rows_loaded": sum(r.rows_loaded for r in results),
         "rows_rejected": sum(r.rows_rejected for r in results),
+        "missing": [r.message for r in missing],
     }
+    for result in missing:
+        log.warning("%s has no data for %s: %s", source, result.ds, result.message)
     log.info("ingested: %s", totals)
     return totals
 
@@ -96,19 +125,37 @@ def ingest_source(warehouse_url: str, source: str, ds: date) -> dict:
 def build_marts(warehouse_url: str, ds: date, *, full_refresh: bool = False) -> dict:
     """`dbt build` of staging, marts and feature marts (tests included) for the day: a full
     refresh when asked, or when an incremental build would re-read most of `raw` (a catch-up
-    after a bulk load, `aimass.build_plan`)."""
-    from aimass.build_plan import catch_up_needs_full_refresh
+    after a bulk load). It re-reads only the loads it may not have seen: the overlap comes from
+    the load log and the last recorded build (`aimass.build_plan`), and this build is
+    recorded in `audit.dbt_builds` for the next one."""
+    from aimass.build_plan import database_now, plan_build, record_build
     from aimass.transform import dbt_build
 
-    estimate = None
-    if not full_refresh:
-        with connect(warehouse_url) as conn:
-            full_refresh, estimate = catch_up_needs_full_refresh(conn, list(load_contracts()))
-    result = dbt_build(warehouse_url, vars={"run_date": ds.isoformat()}, full_refresh=full_refresh)
+    sources = list(load_contracts())
+    with connect(warehouse_url) as conn:
+        plan = plan_build(conn, sources, full_refresh=full_refresh)
+        requested_at = database_now(conn)
+    log.info(
+        "dbt build for %s: %s, load overlap %s min (%s)",
+        ds,
+        "full refresh" if plan.full_refresh else "incremental",
+        plan.load_overlap_minutes,
+        plan.overlap_reason,
+    )
+    result = dbt_build(
+        warehouse_url,
+        vars={"run_date": ds.isoformat(), "load_overlap_minutes": plan.load_overlap_minutes},
+        full_refresh=plan.full_refresh,
+    )
+    with connect(warehouse_url) as conn:
+        record_build(
+            conn, plan, sources, run_date=ds, requested_at=requested_at, seconds=result.seconds
+        )
     return {
         "seconds": round(result.seconds, 1),
-        "full_refresh": full_refresh,
-        "reread_share": None if estimate is None else round(estimate.share, 4),
+        "full_refresh": plan.full_refresh,
+        "reread_share": None if plan.estimate is None else round(plan.estimate.share, 4),
+        "load_overlap_minutes": plan.load_overlap_minutes,
         "nodes": result.nodes,
     }
 

@@ -9,20 +9,41 @@ import urllib.request
 from datetime import timedelta
 
 import pendulum
+from airflow.timetables.interval import CronDataIntervalTimetable
 
 log = logging.getLogger(__name__)
 
 OWNER = "aimass"
+
+
+def daily_timetable(cron: str) -> CronDataIntervalTimetable:
+    """A run per UTC day *after* the day is over: the run that starts at midnight has the day
+    that just ended as its data interval and logical date (`ds`), so it loads a complete day
+    (Airflow 3's plain cron strings would give it the day that just began)."""
+    return CronDataIntervalTimetable(cron, timezone="UTC")
+
+
 # `AIMASS_DAILY_SCHEDULE=none` turns the timetables off (manual and API triggers only),
-# e.g. for a test server that must run only the runs it triggers.
-DAILY_SCHEDULE = (
-    None
-    if os.environ.get("AIMASS_DAILY_SCHEDULE", "@daily").lower() == "none"
-    else os.environ.get("AIMASS_DAILY_SCHEDULE", "@daily")
-)
+# e.g. for a test server that must run only the runs it triggers; any other value is a cron
+# expression or preset (default `@daily`).
+_DAILY = os.environ.get("AIMASS_DAILY_SCHEDULE", "@daily")
+DAILY_SCHEDULE = None if _DAILY.lower() == "none" else daily_timetable(_DAILY)
 # Weekly work (model retraining) follows the same switch.
 WEEKLY_SCHEDULE = None if DAILY_SCHEDULE is None else "@weekly"
-START_DATE = pendulum.datetime(2026, 7, 1, tz="UTC")
+# Whether the daily ingestion generates the built-in simulated shop by default (its
+# `use_simulated_shop` parameter; scheduled runs use the default): set
+# `AIMASS_USE_SIMULATED_SHOP=false` once your own exports land, so the schedule loads them.
+USE_SIMULATED_SHOP = os.environ.get("AIMASS_USE_SIMULATED_SHOP", "true").strip().lower() not in (
+    "false",
+    "0",
+    "no",
+    "off",
+)
+# Far in the past, so that no start date stands in the way of an old day: a run for a logical
+# date before a DAG's start_date gets no task instances and "succeeds" having done nothing.
+# With catchup off the scheduler still creates only the newest interval's run (no backfill of
+# the years in between); past days are an explicit backfill or trigger.
+START_DATE = pendulum.datetime(1970, 1, 1, tz="UTC")
 
 
 def failure_summary(context) -> str:

@@ -40,6 +40,7 @@ def run(repo_root: Path, home: Path) -> dict[str, str]:
             admin_dsn=choice.admin_url,
             warehouse_dsn=warehouse_dsn,
             pii_key=os.environ.get("AIMASS_PII_KEY") or previous.get("AIMASS_PII_KEY"),
+            landing_uri=os.environ.get("AIMASS_LANDING_URI") or None,
         ),
         **airflow_settings(home=home, repo_root=repo_root, metadata_dsn=metadata_dsn),
     }

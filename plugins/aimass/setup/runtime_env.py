@@ -1,17 +1,25 @@
 """The git-ignored `<AIMASS_HOME>/runtime.env`: every variable the platform and Airflow read.
 
 It holds the connection URLs and the PII key of this machine, so it never enters the repository.
+Sourcing it (`set -a; . .aimass/runtime.env; set +a`) sets every variable, except those of
+`USER_VALUE_WINS`, which it sets only when they are not set already: a value the user exported
+(e.g. their own landing area) stays.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import shlex
 from pathlib import Path
 from urllib.parse import quote
 
 from psycopg2.extensions import parse_dsn
+
+# Variables runtime.env only defaults: the value in the environment, when there is one, wins.
+USER_VALUE_WINS = frozenset({"AIMASS_LANDING_URI"})
+_DEFAULT_LINE = re.compile(r'^\[ -n "\$\{(\w+):-\}" \] \|\| export (\w+)=(.*)$')
 
 
 def dsn_to_url(dsn: str, scheme: str = "postgresql") -> str:
@@ -40,12 +48,18 @@ def airflow_connection_json(dsn: str) -> str:
 
 
 def read_env_file(path: Path) -> dict[str, str]:
+    """The values a runtime.env file sets (a default-only line gives its default)."""
     values: dict[str, str] = {}
     if not path.exists():
         return values
     for line in path.read_text().splitlines():
         line = line.strip()
         if not line or line.startswith("#") or "=" not in line:
+            continue
+        default = _DEFAULT_LINE.match(line)
+        if default:
+            parts = shlex.split(default.group(3))
+            values[default.group(2)] = parts[0] if parts else ""
             continue
         key, _, raw = line.partition("=")
         key = key.removeprefix("export ").strip()
@@ -85,22 +99,40 @@ def airflow_settings(
 
 
 def platform_settings(
-    *, home: Path, admin_dsn: str, warehouse_dsn: str, pii_key: str | None
+    *,
+    home: Path,
+    admin_dsn: str,
+    warehouse_dsn: str,
+    pii_key: str | None,
+    landing_uri: str | None = None,
 ) -> dict[str, str]:
+    """The platform's variables; the landing area defaults to `<home>/landing`."""
     return {
         "AIMASS_HOME": str(home),
         "AIMASS_ADMIN_URL": admin_dsn,
         "AIMASS_WAREHOUSE_URL": warehouse_dsn,
-        "AIMASS_LANDING_URI": (home / "landing").as_uri(),
+        "AIMASS_LANDING_URI": landing_uri or (home / "landing").as_uri(),
         "AIMASS_PII_KEY": pii_key or secrets.token_hex(32),
         "AIRFLOW_CONN_AIMASS_WAREHOUSE": airflow_connection_json(warehouse_dsn),
     }
 
 
+def env_line(key: str, value: str) -> str:
+    """One shell line of runtime.env: `export KEY=value`, or for `USER_VALUE_WINS` a line that
+    exports the value only when KEY is unset or empty."""
+    if key in USER_VALUE_WINS:
+        return f'[ -n "${{{key}:-}}" ] || export {key}={shlex.quote(value)}'
+    return f"export {key}={shlex.quote(value)}"
+
+
 def write_env_file(path: Path, values: dict[str, str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = ["# Written by `python -m aimass.setup`; machine-local, never commit.", ""]
-    lines += [f"export {k}={shlex.quote(v)}" for k, v in values.items()]
+    lines = [
+        "# Written by `python -m aimass.setup`; machine-local, never commit.",
+        f"# {', '.join(sorted(USER_VALUE_WINS))}: a value already in your environment wins.",
+        "",
+    ]
+    lines += [env_line(k, v) for k, v in values.items()]
     tmp = path.with_suffix(".tmp")
     tmp.write_text("\n".join(lines) + "\n")
     tmp.chmod(0o600)
