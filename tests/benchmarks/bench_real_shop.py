@@ -5,10 +5,12 @@
    folder.
 2. For each label horizon (7 and 30 days, the dbt var `label_horizon_days` set through
    `AIMASS_DBT_VARS` as for every dbt run of the platform), a throw-away warehouse imports that
-   folder as a new user's first export does: every source's history loaded, one full `dbt build`,
-   the data-quality gates, training as of the day after the export's last day, scoring as of that
-   day. Each step is timed; "import through scores" is their sum (the aim: at most 5 minutes on
-   two cores).
+   folder as a new user's first export does, through the history import
+   (`aimass.history.import_history`, what `python -m aimass.history --landing DIR` runs): every
+   source's history loaded, one full `dbt build`, the data-quality gates, training as of the day
+   after the export's last day, scoring as of that day. "Import through scores" is the wall time
+   of the whole import (the aim: at most 5 minutes on two cores); the time of each step comes from
+   the import's progress messages (the scores' gate and the summary count to `score`).
 3. The propensity metrics come from the registry entry the training wrote: the model's AUC and
    PR AUC on its test window next to every baseline the platform evaluated on the same rows
    (BG/NBD where the platform has it, the RFM rule, the logistic regression), with the AUC margin
@@ -32,7 +34,6 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 
-from aimass.contracts import load_contracts
 from aimass.testing import temporary_database
 from aimass.transform import VARS_ENV, vars_from_env
 from aimass.warehouse import connect
@@ -69,64 +70,61 @@ def platform_env(values: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def propensity_config(horizon: int):
-    """The packaged propensity config, with its own label horizon set to the run's while it
-    still has one (the dbt var is the horizon; the model reads it from the labels mart)."""
-    from ml.config import PropensityConfig, load_config
+def propensity_config_env(horizon: int, home: Path) -> dict[str, str]:
+    """While the propensity config still has its own label horizon (it must equal the dbt var),
+    a config file that sets it to the run's (`AIMASS_PROPENSITY_CONFIG`); else nothing."""
+    from ml.config import CONFIG_ENV, PropensityConfig
 
-    names = {f.name for f in dataclasses.fields(PropensityConfig)}
-    return load_config(label_horizon_days=horizon) if "label_horizon_days" in names else None
-
-
-def timed(steps: dict, name: str, fn, *args, **kwargs):
-    """Run `fn`, add its wall seconds to `steps[name]`, return its result."""
-    started = time.perf_counter()
-    try:
-        return fn(*args, **kwargs)
-    finally:
-        steps[name] = round(steps.get(name, 0.0) + time.perf_counter() - started, 2)
+    if "label_horizon_days" not in {f.name for f in dataclasses.fields(PropensityConfig)}:
+        return {}
+    path = home / "propensity.yml"
+    path.write_text(f"label_horizon_days: {horizon}\n")
+    return {CONFIG_ENV: str(path)}
 
 
-def import_export(warehouse_url: str, last_day: date, horizon: int) -> tuple[dict, dict]:
-    """Load every source's history, build the marts once, gate, train and score as of the day
-    after `last_day`, through the platform's task functions; (seconds per step, summaries)."""
-    from aimass.orchestration import daily
-    from ml.pipeline import train_and_register
+class StepTimer:
+    """A `progress` callback for `import_history`: each top-level message starts a step (its
+    name from `STEPS`, else the message), and each step's seconds add up until the next one;
+    indented messages belong to the current step."""
 
-    as_of = daily.as_of_for(last_day)
-    steps: dict[str, float] = {}
-    out: dict = {}
-    timed(steps, "prepare", daily.prepare_warehouse, warehouse_url)
-    loads = {
-        source: timed(steps, "load", daily.ingest_source, warehouse_url, source, last_day)
-        for source in load_contracts()
-    }
-    out["loaded_rows"] = {s: r["rows_loaded"] for s, r in loads.items() if r["rows_loaded"]}
-    out["rejected_rows"] = sum(r["rows_rejected"] for r in loads.values())
-    timed(steps, "gates", daily.quality_gate, warehouse_url, "raw", last_day)
-    build = timed(steps, "dbt_build", daily.build_marts, warehouse_url, last_day, full_refresh=True)
-    out["dbt_nodes"] = len(build["nodes"])
-    timed(steps, "gates", daily.quality_gate, warehouse_url, "features", as_of)
-    with connect(warehouse_url) as conn:
-        out["training"] = timed(
-            steps,
-            "train",
-            train_and_register,
-            conn,
-            as_of=as_of,
-            config=propensity_config(horizon),
-            force=True,
+    STEPS = (
+        ("Preparing", "prepare"),
+        ("Inspecting", "inspect"),
+        ("The export covers", "load"),
+        ("Raw quality gate", "gates"),
+        ("Building the marts", "dbt_build"),
+        ("Feature quality gate", "gates"),
+        ("Training", "train"),
+        ("Scoring", "score"),
+    )
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.messages: list[str] = []
+        self._step: str | None = None
+        self._since = time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        self.messages.append(message)
+        if message[:1].isspace():
+            return
+        self._close()
+        self._step = next(
+            (step for prefix, step in self.STEPS if message.startswith(prefix)),
+            message.strip(" .")[:40],
         )
-    if out["training"]["status"] != "champion":
-        out["scoring"] = None
-        out["not_scored"] = (
-            "no champion to score with: the model was not promoted "
-            f"({out['training']['decision_reason']})"
-        )
-        return steps, out
-    out["scoring"] = timed(steps, "score", daily.score_propensity, warehouse_url, last_day)
-    timed(steps, "gates", daily.quality_gate, warehouse_url, "scores", as_of)
-    return steps, out
+
+    def _close(self) -> None:
+        now = time.perf_counter()
+        if self._step is not None:
+            seconds = self.seconds.get(self._step, 0.0) + now - self._since
+            self.seconds[self._step] = round(seconds, 2)
+        self._since = now
+
+    def finish(self) -> dict[str, float]:
+        self._close()
+        self._step = None
+        return self.seconds
 
 
 def comparison(metrics: dict) -> dict:
@@ -171,8 +169,12 @@ def published(conn) -> dict:
     }
 
 
-def run_horizon(landing: Path, home: Path, last_day: date, horizon: int) -> dict:
-    """One throw-away warehouse importing the landing folder with this label horizon."""
+def run_horizon(landing: Path, home: Path, horizon: int) -> dict:
+    """One throw-away warehouse importing the landing folder with this label horizon through
+    the history import (`aimass.history.import_history`, what `python -m aimass.history` runs)."""
+    from aimass.history import import_history
+
+    home.mkdir(parents=True, exist_ok=True)
     dbt_vars = {**vars_from_env(), "label_horizon_days": horizon}
     with temporary_database("aimass_bench_cj") as url:
         env = {
@@ -181,26 +183,44 @@ def run_horizon(landing: Path, home: Path, last_day: date, horizon: int) -> dict
             "AIMASS_LANDING_URI": landing.as_uri(),
             "AIMASS_PII_KEY": secrets.token_hex(32),
             VARS_ENV: json.dumps(dbt_vars),
+            **propensity_config_env(horizon, home),
         }
-        home.mkdir(parents=True, exist_ok=True)
+        timer = StepTimer()
         with platform_env(env):
-            steps, out = import_export(url, last_day, horizon)
+            started = time.perf_counter()
+            summary = import_history(url, landing.as_uri(), progress=timer)
+            total = time.perf_counter() - started
+        steps = timer.finish()
+        scored = (summary.get("scoring") or {}).get("status") == "scored"
         with connect(url) as conn:
             with conn.cursor() as cur:
-                cur.execute(REGISTRY_SQL)
-                version, status, verdict, reason, mart_horizon, windows, metrics = cur.fetchone()
+                cur.execute("select to_regclass('ml.model_registry') is not null")
+                row = None
+                if cur.fetchone()[0]:  # the registry exists once a model was trained
+                    cur.execute(REGISTRY_SQL)
+                    row = cur.fetchone()
             conn.rollback()
-            scores = published(conn) if out["scoring"] else None
-    total = sum(s for name, s in steps.items() if name != "prepare")
-    return {
+            scores = published(conn) if scored else None
+    trained = summary.get("training") or {}
+    out = {
         "label_horizon_days": horizon,
-        "registry_label_horizon_days": mart_horizon,
         "steps_s": steps,
         "import_through_scores_s": round(total, 1),
-        "within_target": total <= TARGET_S and scores is not None,
-        "loaded_rows": out["loaded_rows"],
-        "rejected_rows": out["rejected_rows"],
-        "dbt_nodes": out["dbt_nodes"],
+        "within_target": total <= TARGET_S and scored,
+        "days": summary["days"],
+        "raw_rows": {k: v["raw_rows"] for k, v in summary["warehouse"].items() if v["raw_rows"]},
+        "quarantined_rows": sum(v["quarantined"] for v in summary["warehouse"].values()),
+        "dbt_nodes": summary["build"]["nodes"],
+        "warnings": summary.get("warnings", []),
+        "published_scores": scores,
+        "not_scored": None if scored else (summary.get("scoring") or {}).get("message"),
+    }
+    if row is None:  # the guards refused to train: the import says why
+        return {**out, "status": trained.get("status"), "not_trained": trained.get("message")}
+    version, status, verdict, reason, registry_horizon, windows, metrics = row
+    return {
+        **out,
+        "registry_label_horizon_days": registry_horizon,
         "model_version": version,
         "status": status,
         "verdict": verdict,
@@ -211,8 +231,6 @@ def run_horizon(landing: Path, home: Path, last_day: date, horizon: int) -> dict
             if isinstance(w, dict)
         },
         "propensity": comparison(metrics),
-        "published_scores": scores,
-        "not_scored": out.get("not_scored"),
     }
 
 
@@ -222,9 +240,7 @@ def run(households: int | None = None, horizons: list[int] | tuple[int, ...] = H
         landing = Path(tmp) / "landing"
         adapter = write_landing(landing, households)
         last_day = date.fromisoformat(adapter["last_order_ts"][:10])
-        runs = {
-            str(h): run_horizon(landing, Path(tmp) / f"home-{h}", last_day, h) for h in horizons
-        }
+        runs = {str(h): run_horizon(landing, Path(tmp) / f"home-{h}", h) for h in horizons}
     return {
         "households": adapter["households"],
         "rows": adapter["rows"],

@@ -237,7 +237,8 @@ def headline(stage: str, n: dict) -> dict:
         out = {}
         for h, run in n["horizons"].items():
             out[f"real shop import through scores s ({h}d)"] = run["import_through_scores_s"]
-            out[f"real shop propensity AUC ({h}d)"] = run["propensity"]["roc_auc"]
+            if "propensity" in run:
+                out[f"real shop propensity AUC ({h}d)"] = run["propensity"]["roc_auc"]
         return out
     return {k: v for k, v in n.items() if isinstance(v, int | float) and not isinstance(v, bool)}
 
@@ -331,7 +332,13 @@ BASELINE_NAMES = {
     "rfm": "RFM rule",
     "logistic_regression": "logistic regression",
 }
-STEP_NAMES = (("load", "load"), ("dbt_build", "dbt build"), ("gates", "gates"), ("train", "train"))
+STEP_NAMES = (
+    ("inspect", "inspect"),
+    ("load", "load"),
+    ("dbt_build", "dbt build"),
+    ("gates", "gates"),
+    ("train", "train"),
+)
 
 
 def real_shop_rows(n: dict) -> list[tuple[str, str, str]]:
@@ -355,6 +362,15 @@ def real_shop_rows(n: dict) -> list[tuple[str, str, str]]:
         )
     ]
     for h, run in n["horizons"].items():
+        if "propensity" not in run:
+            rows.append(
+                (
+                    f"real shop propensity, {h}-day horizon",
+                    "not trained",
+                    run.get("not_trained") or "the import trained no model",
+                )
+            )
+            continue
         p = run["propensity"]
         status = run["status"] if run["published_scores"] else f"{run['status']}, not scored"
         compared = []

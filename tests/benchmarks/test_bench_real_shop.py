@@ -67,12 +67,22 @@ def stage_numbers() -> dict:
         "as_of": "2018-01-02",
         "adapter_s": 6.4,
         "target_s": 300,
-        "horizons": {"7": horizon(7, True), "30": horizon(30, False)},
+        "horizons": {
+            "7": horizon(7, True),
+            "30": horizon(30, False),
+            "90": {
+                "import_through_scores_s": 90.0,
+                "steps_s": {"load": 60.0, "dbt_build": 30.0, "train": 0.5},
+                "status": "not_trained",
+                "not_trained": "Training needs 400 days of data (365 days).",
+                "published_scores": None,
+            },
+        },
     }
 
 
 def test_report_rows_show_time_per_step_and_every_baseline_honestly():
-    first, seven, thirty = run_all.real_shop_rows(stage_numbers())
+    first, seven, thirty, ninety = run_all.real_shop_rows(stage_numbers())
     assert "2,469 households, 155,848 orders, 1,469,307 lines" in first[0]
     assert "7 days: **153 s** (load 60, dbt build 70, gates 8, train 12, score 3)" in first[1]
     assert "30 days: **150 s** (load 60, dbt build 70, gates 8, train 12, not scored)" in first[1]
@@ -81,6 +91,9 @@ def test_report_rows_show_time_per_step_and_every_baseline_honestly():
     assert "BG/NBD: not among this revision's baselines" in seven[2]
     assert thirty[1].endswith("rejected, not scored")
     assert "RFM rule AUC 0.900, PR AUC 0.600 (margin -0.040, SE 0.008: -5.0 SE)" in thirty[2]
+    assert "90 days: **90 s** (load 60, dbt build 30, train 0, not scored)" in first[1]
+    assert ninety[1:] == ("not trained", "Training needs 400 days of data (365 days).")
+    assert "real shop propensity AUC (90d)" not in run_all.headline("real_shop", stage_numbers())
 
 
 def test_the_stage_runs_once_and_stays_out_of_the_growth_table():
