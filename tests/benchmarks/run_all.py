@@ -328,7 +328,7 @@ def stage_rows(stage: str, n: dict) -> tuple[str, str, str]:
 
 
 BASELINE_NAMES = {
-    "bg_nbd": "BG/NBD",
+    "bgnbd": "BG/NBD",
     "rfm": "RFM rule",
     "logistic_regression": "logistic regression",
 }

