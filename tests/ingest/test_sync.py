@@ -273,3 +273,77 @@ def test_a_failing_partition_does_not_block_the_others(warehouse, contracts, lan
         (DAY, "failed"),
         (DAY + timedelta(days=1), "loaded"),
     ]
+
+
+ORDERS_HEADER = (
+    "order_id,user_id,order_ts,status,total_amount,discount_amount,coupon_id,device_id,updated_at"
+)
+
+
+def _orders(*lines: str) -> bytes:
+    return ("\n".join([ORDERS_HEADER, *lines]) + "\n").encode()
+
+
+def _order(order_id: str, ts: str) -> str:
+    return f"{order_id},u1,{ts},completed,12.50,,,,"
+
+
+def test_a_day_the_history_export_covers_is_not_missing(warehouse, contracts, landing):
+    """The day after a history load: no `missing` warning or load-log row for a day the history
+    covered, also for a day inside it without rows, and also when the history is unchanged."""
+    history = _orders(_order("o1", "2024-02-28T10:00:00Z"), _order("o2", "2024-03-02T10:00:00Z"))
+    write_partition(landing, "orders", "history", history, name="orders.csv")
+    for _ in range(2):  # a first load, then the export unchanged
+        for day in (date(2024, 3, 2), date(2024, 2, 29)):
+            results = sync_source(
+                warehouse, contracts["orders"], str(landing), up_to=day, pii_key=PII_KEY
+            )
+            assert "missing" not in {r.status for r in results}
+    assert rows(warehouse, "select count(*) from raw._load_log where status <> 'loaded'") == [(0,)]
+
+
+def test_a_required_source_without_data_for_the_day_fails_saying_what_is_there(
+    warehouse, contracts, landing
+):
+    history = _orders(_order("o1", "2024-02-28T10:00:00Z"), _order("o2", "2024-03-02T10:00:00Z"))
+    write_partition(landing, "orders", "history", history, name="orders.csv")
+    write_partition(
+        landing, "orders", DAY + timedelta(days=1), _orders(_order("o3", "2024-03-03T09:00:00Z"))
+    )
+    with pytest.raises(MissingPartitionError) as late:
+        sync_source(
+            warehouse,
+            contracts["orders"],
+            str(landing),
+            up_to=DAY + timedelta(days=3),
+            pii_key=PII_KEY,
+        )
+    assert "has no data for 2024-03-05" in str(late.value)
+    assert "the history export covers 2024-02-28 to 2024-03-02" in str(late.value)
+    assert "daily partitions run from 2024-03-03 to 2024-03-03" in str(late.value)
+    with pytest.raises(MissingPartitionError, match="so 2023-01-01 is before any data"):
+        sync_source(
+            warehouse, contracts["orders"], str(landing), up_to=date(2023, 1, 1), pii_key=PII_KEY
+        )
+    # what was there is loaded all the same, once
+    assert rows(warehouse, "select order_id, _ds from raw.orders order by 1") == [
+        ("o1", date(2024, 2, 28)),
+        ("o2", date(2024, 3, 2)),
+        ("o3", date(2024, 3, 3)),
+    ]
+
+
+def test_a_daily_partition_wins_over_the_history_rows_of_its_day(warehouse, contracts, landing):
+    """Whichever changed last, a day with a daily partition holds that partition's rows."""
+    orders = contracts["orders"]
+    history = [_order("h1", "2024-03-01T10:00:00Z"), _order("h2", "2024-03-02T10:00:00Z")]
+    write_partition(landing, "orders", "history", _orders(*history), name="orders.csv")
+    write_partition(landing, "orders", DAY, _orders(_order("d2", "2024-03-02T11:00:00Z")))
+    sync_source(warehouse, orders, str(landing), up_to=DAY, pii_key=PII_KEY)
+    expected = [("d2", DAY), ("h1", date(2024, 3, 1))]
+    assert rows(warehouse, "select order_id, _ds from raw.orders order by 1") == expected
+    # the history export changes afterwards: its rows of DAY still do not replace the partition's
+    history.append(_order("h3", "2024-03-02T12:00:00Z"))
+    write_partition(landing, "orders", "history", _orders(*history), name="orders.csv")
+    sync_source(warehouse, orders, str(landing), up_to=DAY, pii_key=PII_KEY)
+    assert rows(warehouse, "select order_id, _ds from raw.orders order by 1") == expected

@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+import pytest
+
 from aimass.contracts import load_contracts
 from aimass.orchestration import daily
 from aimass.sim.config import load_shop_config
@@ -30,3 +32,18 @@ def test_the_next_day_writes_one_day_of_files_and_truth(warehouse_url, tmp_path,
     assert again["files_written"] == 0 and again["files_kept"] == n_sources * n_days
     assert again["truth_rows"] == second["truth_rows"]
     assert again["truth_rows_written"][daily_rows] == 0
+
+
+def test_the_simulator_does_not_write_into_a_landing_area_with_other_data(
+    warehouse_url, tmp_path, monkeypatch
+):
+    """A real export in the landing area (no simulator manifest) is never overwritten."""
+    landing = tmp_path / "landing"
+    export = landing / "orders" / "history" / "orders.csv"
+    export.parent.mkdir(parents=True)
+    export.write_text("order_id,user_id,order_ts,status,total_amount\n")
+    monkeypatch.setenv("AIMASS_LANDING_URI", landing.as_uri())
+    with pytest.raises(ValueError, match="holds data the simulated shop did not write"):
+        daily.simulate_shop(warehouse_url, load_shop_config("tiny").end_date, "tiny")
+    assert sorted(p.name for p in landing.iterdir()) == ["orders"]
+    assert export.read_text() == "order_id,user_id,order_ts,status,total_amount\n"

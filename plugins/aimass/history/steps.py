@@ -81,7 +81,11 @@ def train(warehouse_url: str, last_day: date) -> dict:
     """Train, evaluate and register a propensity model with cut-off `last_day + 1` (forced).
 
     Too little history is not an error of the import: the guards' `ValueError` becomes a
-    `not_trained` result that says why (and how many more days, when the guard says)."""
+    `not_trained` result that says why (and how many more days, when the guard says). A
+    configuration that does not load is an error, raised before training."""
+    from ml.config import load_config
+
+    load_config()
     try:
         result = daily.train_propensity(warehouse_url, last_day, force=True)
     except ValueError as exc:

@@ -104,15 +104,15 @@ def check_header(
     seen, duplicates = set(), set()
     for name in names:
         (duplicates if name in seen else seen).add(name)
+    known = {c.name for c in contract.columns}
+    if header_row and not seen & known:
+        raise SchemaDriftError(f"{uri}: {_not_a_header(names, contract)}")
     if duplicates:
         raise SchemaDriftError(
             f"{uri}: duplicate column names {sorted(duplicates)} in the header. Fix the export "
             "so that every column appears once."
         )
     missing_required = [c.name for c in contract.columns if c.required and c.name not in seen]
-    known = {c.name for c in contract.columns}
-    if header_row and missing_required and not seen & known:
-        raise SchemaDriftError(f"{uri}: {_not_a_header(names, contract)}")
     if missing_required:
         raise SchemaDriftError(
             f"{uri}: required columns {missing_required} of source {contract.name!r} are "
