@@ -8,7 +8,7 @@ them without touching this file.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,7 @@ from airflow.dag_processing.dagbag import DagBag
 from airflow.sdk import Asset
 
 from aimass.orchestration import assets
-from aimass.orchestration.defaults import DAILY_SCHEDULE, on_failure
+from aimass.orchestration.defaults import DAILY_SCHEDULE, daily_timetable, on_failure
 from aimass.orchestration.pools import WAREHOUSE_POOL, pool_specs
 
 DAGS_DIR = Path(__file__).resolve().parents[2] / "dags"
@@ -62,7 +62,14 @@ def test_one_dag_per_file(dagbag):
 
 
 @pytest.mark.parametrize(
-    "dag_id", ["aimass_ingest", "aimass_marts", "aimass_propensity", "aimass_model_admin"]
+    "dag_id",
+    [
+        "aimass_ingest",
+        "aimass_marts",
+        "aimass_propensity",
+        "aimass_model_admin",
+        "aimass_history_import",
+    ],
 )
 def test_expected_dags_exist(dagbag, dag_id):
     assert dag_id in dagbag.dags
@@ -131,7 +138,7 @@ def test_asset_scheduled_dags_take_a_day_parameter(dagbag):
 
 def test_ingestion_runs_daily_and_ends_in_the_raw_load_log(dagbag):
     dag = dagbag.dags["aimass_ingest"]
-    assert dag.schedule == DAILY_SCHEDULE  # "@daily" unless AIMASS_DAILY_SCHEDULE=none
+    assert dag.schedule == DAILY_SCHEDULE  # daily unless AIMASS_DAILY_SCHEDULE=none
     assert set(dag.params.keys()) == {"use_simulated_shop", "shop_profile"}
     ingest = {t.task_id for t in dag.tasks if t.task_id.startswith("ingest_")}
     assert ingest == {f"ingest_{source}" for source in assets.RAW}
@@ -174,3 +181,48 @@ def test_propensity_runs_on_the_user_features(dagbag):
 def test_timeouts_are_hours_not_forever(dagbag):
     for dag in dagbag.dags.values():
         assert dag.dagrun_timeout <= timedelta(hours=12), dag.dag_id
+
+
+def test_no_start_date_stands_in_the_way_of_an_old_day(dagbag):
+    """A run for a logical date before a DAG's start date gets no task instances: every DAG
+    starts long before any shop's history (catchup stays off, so nothing runs for the years
+    in between)."""
+    for dag in dagbag.dags.values():
+        assert dag.start_date <= datetime(1990, 1, 1, tzinfo=UTC), dag.dag_id
+        for t in dag.tasks:
+            assert t.start_date is None or t.start_date <= datetime(1990, 1, 1, tzinfo=UTC)
+
+
+def test_the_daily_run_after_midnight_loads_the_day_that_ended():
+    """The scheduled run that starts at 00:00 of day D + 1 has D as its logical date (`ds`)."""
+    from airflow.timetables.base import TimeRestriction
+
+    timetable = daily_timetable("@daily")
+    start = datetime(1970, 1, 1, tzinfo=UTC)
+    after = timetable.next_dagrun_info(
+        last_automated_data_interval=None,
+        restriction=TimeRestriction(earliest=start, latest=None, catchup=True),
+    )
+    assert after.logical_date == start
+    assert after.run_after == start + timedelta(days=1)
+    assert after.data_interval.end - after.data_interval.start == timedelta(days=1)
+
+
+def test_the_history_import_is_manual_and_wires_the_whole_chain(dagbag):
+    dag = dagbag.dags["aimass_history_import"]
+    assert dag.schedule is None
+    assert set(dag.params.keys()) == {"landing_uri", "train_and_score"}
+    ingest = {t.task_id for t in dag.tasks if t.task_id.startswith("ingest_")}
+    assert ingest == {f"ingest_{source}" for source in assets.RAW}
+    assert dag.get_task("quality_gate_raw").upstream_task_ids == ingest | {"inspect_export"}
+    assert dag.get_task("inspect_export").upstream_task_ids == {"prepare_warehouse"}
+    assert "quality_gate_raw" in dag.get_task("build_marts").upstream_task_ids
+    assert "quality_gate_features" in dag.get_task("train_propensity").upstream_task_ids
+    assert "train_propensity" in dag.get_task("score_propensity").upstream_task_ids
+    assert [o.name for o in dag.get_task("quality_gate_scores").outlets] == [
+        assets.PROPENSITY_SCORES.name
+    ]
+    # it starts neither the marts nor the propensity DAGs: it builds and trains itself
+    produced = {o.name for t in dag.tasks for o in t.outlets}
+    assert assets.RAW_LOAD_LOG.name not in produced
+    assert assets.USER_FEATURES.name not in produced
