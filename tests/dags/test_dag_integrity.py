@@ -16,7 +16,12 @@ from airflow.dag_processing.dagbag import DagBag
 from airflow.sdk import Asset
 
 from aimass.orchestration import assets
-from aimass.orchestration.defaults import DAILY_SCHEDULE, daily_timetable, on_failure
+from aimass.orchestration.defaults import (
+    DAILY_SCHEDULE,
+    START_DATE,
+    daily_timetable,
+    on_failure,
+)
 from aimass.orchestration.pools import WAREHOUSE_POOL, pool_specs
 
 DAGS_DIR = Path(__file__).resolve().parents[2] / "dags"
@@ -206,6 +211,16 @@ def test_the_daily_run_after_midnight_loads_the_day_that_ended():
     assert after.logical_date == start
     assert after.run_after == start + timedelta(days=1)
     assert after.data_interval.end - after.data_interval.start == timedelta(days=1)
+
+
+def test_with_catchup_off_the_scheduler_starts_at_the_newest_day_not_at_the_start_date():
+    from airflow.timetables.base import TimeRestriction
+
+    first = daily_timetable("@daily").next_dagrun_info(
+        last_automated_data_interval=None,
+        restriction=TimeRestriction(earliest=START_DATE, latest=None, catchup=False),
+    )
+    assert first.logical_date >= datetime.now(UTC) - timedelta(days=2)
 
 
 def test_the_history_import_is_manual_and_wires_the_whole_chain(dagbag):
