@@ -60,9 +60,11 @@ def load_source(warehouse_url: str, source: str, landing_uri: str, last_day: dat
             conn, contract, last_day, load_settings(), landing_uri=landing_uri, check_missing=False
         )
     loaded = [r for r in results if r.status == "loaded"]
+    statuses = sorted({r.status for r in results})
     return {
         "source": source,
-        "status": "loaded" if loaded else sorted({r.status for r in results})[0],
+        # "no_rows": the export holds files of this source, but no row in them
+        "status": "loaded" if loaded else (statuses[0] if statuses else "no_rows"),
         "days_loaded": len({r.ds for r in loaded}),
         "units_skipped": sum(r.status == "skipped" for r in results),
         "rows_in": sum(r.rows_in for r in loaded),
