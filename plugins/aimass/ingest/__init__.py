@@ -30,8 +30,10 @@ source's format) may cover many days. `sync_source` loads them first (or call
 `load_history`): each row's `_ds` is the UTC day of its partition column (snapshot sources:
 of `incremental_column`) and each day is replaced in its own transaction, so the load is
 idempotent per day; an unchanged export is skipped. Load the history once, then land daily
-partitions for the days after it (a daily partition of a day the history covers replaces
-that day).
+partitions for the days after it. A day that has a daily partition is loaded from it, never
+from the history, whichever changed last; a day within the history's days is not reported
+missing. `python -m aimass.history` (`aimass.history`) imports a first export with one
+command: it checks the export, loads it, builds the marts once, trains and scores.
 
 **Guarantees.** One transaction per (source, day) under `pg_advisory_xact_lock`: the day's
 rows in raw and quarantine are replaced and `raw._load_log` gets one row (rows_in =
