@@ -15,10 +15,12 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
-from scipy.special import digamma, expit, gammaln, hyp2f1
+from scipy.special import betaincinv, digamma, expit, gammaln, hyp2f1
 
 LOG_BOUNDS = (np.log(1e-6), np.log(1e6))  # every parameter stays in [1e-6, 1e6]
 NEAR_ONE = 1e-4  # E[X(t)] has a removable singularity at a = 1
+QUADRATURE_ABOVE = 50.0  # r - (a + b - 1) above this: E[X(t)] by quadrature, not by 2F1
+QUADRATURE_NODES = 128
 
 
 @dataclass(frozen=True)
@@ -201,15 +203,49 @@ def expected_purchases(params: BetaGeoParams, t: float, x, t_x, T) -> np.ndarray
     if abs(a - 1.0) < NEAR_ONE:
         a = 1.0 + NEAR_ONE
     z = t / (alpha + T + t)
-    series = hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
-    bracket = -np.expm1((a - 1) * np.log1p(-z) + np.log(series))
-    expected = (a + b + x - 1) / (a - 1) * bracket * probability_alive(params, x, t_x, T)
+    alive = probability_alive(params, x, t_x, T)
+    with np.errstate(all="ignore"):
+        series = hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
+        bracket = -np.expm1((a - 1) * np.log1p(-z) + np.log(series))
+        expected = (a + b + x - 1) / (a - 1) * bracket * alive
+    # a large negative first parameter (r far above a + b: a nearly homogeneous Poisson shop)
+    # makes the series unreliable; there the expectation is integrated numerically
+    unreliable = ~np.isfinite(expected) | (expected < 0) | (r - (a + b - 1) > QUADRATURE_ABOVE)
+    if unreliable.any():
+        expected[unreliable] = alive[unreliable] * _alive_expectation_by_quadrature(
+            params, t, x[unreliable], T[unreliable]
+        )
     if not np.isfinite(expected).all():
         raise ValueError(
             f"BG/NBD expectation is not finite for {int((~np.isfinite(expected)).sum())} "
             f"customers with parameters {params}; refit on more customers."
         )
     return np.maximum(expected, 0.0)
+
+
+def _alive_expectation_by_quadrature(params: BetaGeoParams, t: float, x, T) -> np.ndarray:
+    """E[purchases in (T, T + t] | alive at T, x, T] by numerical integration.
+
+    Given the history and being alive, lambda ~ Gamma(r + x, alpha + T) and p ~ Beta(a, b + x)
+    independently, and a customer with (lambda, p) expects (1 - exp(-lambda p t)) / p purchases;
+    the Gamma average is closed, g(p) = (1 - (1 + p t / (alpha + T))^-(r + x)) / p, a bounded
+    smooth function, and the Beta average is integrated over its quantiles with Gauss-Legendre
+    nodes (any a and b, however small or large).
+    """
+    r, alpha, a, b = _values(params)
+    nodes, weights = np.polynomial.legendre.leggauss(QUADRATURE_NODES)
+    q, w = (nodes + 1) / 2, weights / 2
+    out = np.empty(len(x))
+    for level in np.unique(x):
+        rows = x == level
+        p = betaincinv(a, b + level, q)
+        scaled = np.asarray(T[rows], dtype="float64")
+        scaled = t / (alpha + scaled)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            values = -np.expm1(-(r + level) * np.log1p(np.outer(scaled, p))) / p
+        limit = np.outer((r + level) * scaled, np.ones_like(p))  # g(0) = (r + x) t / (alpha + T)
+        out[rows] = np.where(p > 0, values, limit) @ w
+    return out
 
 
 # --- Gamma-Gamma ---------------------------------------------------------------------------

@@ -11,21 +11,39 @@ from typing import Any
 
 import yaml
 
-CALIBRATION_METHODS = ("platt", "isotonic")
+CALIBRATION_METHODS = ("platt", "platt_bgnbd", "isotonic")
+DRIFT_ON_FAIL = ("retrain", "block")
+# Settings that moved out of this file: each names where it is set now.
+MOVED_SETTINGS = {
+    "label_horizon_days": (
+        "the label horizon is set in one place, the dbt var label_horizon_days "
+        "(dbt_project/dbt_project.yml, or AIMASS_DBT_VARS='{\"label_horizon_days\": 30}' for "
+        "every platform dbt run); the model reads it from marts.fct_user_labels_daily"
+    ),
+    "windows.spacing_days": (
+        "the distance between as-of dates is the dbt var as_of_spacing_days: the model uses the "
+        "grid dates listed in marts.dim_as_of_dates"
+    ),
+    "windows.train_dates": (
+        "the training window is windows.train_days long (days of grid dates before the last "
+        "training date)"
+    ),
+}
 
 
 @dataclass(frozen=True)
 class WindowConfig:
-    """How many as-of dates each time window holds and how far apart they are."""
+    """Which grid dates of `marts.dim_as_of_dates` each time window takes."""
 
-    spacing_days: int = 3
-    train_dates: int = 10
+    train_days: int = 365
     validation_dates: int = 1
     calibration_dates: int = 1
     test_dates: int = 2
     purge_days: int | None = None
     min_history_days: int = 14
     min_train_dates: int = 4
+    max_train_rows: int = 2_000_000
+    sample_seed: str = "aimass"
 
 
 @dataclass(frozen=True)
@@ -47,7 +65,16 @@ class LightGBMConfig:
 
 @dataclass(frozen=True)
 class CalibrationConfig:
-    method: str = "platt"
+    method: str = "platt_bgnbd"
+    bgnbd_min_slope: float = 0.01
+
+
+@dataclass(frozen=True)
+class BgnbdConfig:
+    """The BG/NBD baseline and the model feature built from it."""
+
+    as_feature: bool = True
+    min_customers: int = 100
 
 
 @dataclass(frozen=True)
@@ -75,6 +102,8 @@ class DriftConfig:
     calibration_error_warn: float = 0.02
     calibration_error_fail: float = 0.05
     realized_lookback_days: int = 60
+    moves_by_construction: tuple[str, ...] = ()
+    on_fail: str = "retrain"
 
 
 @dataclass(frozen=True)
@@ -85,22 +114,21 @@ class ScoringConfig:
 @dataclass(frozen=True)
 class PropensityConfig:
     model_name: str = "propensity"
-    label_horizon_days: int = 7
     retrain_after_days: int = 7
     windows: WindowConfig = field(default_factory=WindowConfig)
     guards: GuardConfig = field(default_factory=GuardConfig)
     lightgbm: LightGBMConfig = field(default_factory=LightGBMConfig)
     calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
+    bgnbd: BgnbdConfig = field(default_factory=BgnbdConfig)
     baselines: BaselineConfig = field(default_factory=BaselineConfig)
     promotion: PromotionConfig = field(default_factory=PromotionConfig)
     drift: DriftConfig = field(default_factory=DriftConfig)
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
 
-    @property
-    def purge_days(self) -> int:
-        """Gap between consecutive windows; defaults to the label horizon."""
+    def purge_days(self, horizon_days: int) -> int:
+        """Gap between consecutive windows; defaults to the label horizon (from the mart)."""
         purge = self.windows.purge_days
-        return self.label_horizon_days if purge is None else purge
+        return horizon_days if purge is None else purge
 
 
 CONFIG_ENV = "AIMASS_PROPENSITY_CONFIG"
@@ -127,19 +155,40 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> PropensityC
     """The packaged `ml/conf/propensity.yml`, then the settings of `path` (or of the file named
     by `$AIMASS_PROPENSITY_CONFIG`) merged over it, then `overrides`.
 
-    Overrides are top-level keys (`label_horizon_days=5`), nested dicts merged into a section
-    (`windows={"train_dates": 6}`), or `section__key` (`lightgbm__num_boost_round=50`).
+    Overrides are top-level keys (`retrain_after_days=0`), nested dicts merged into a section
+    (`windows={"train_days": 90}`), or `section__key` (`lightgbm__num_boost_round=50`). A
+    setting that moved elsewhere (MOVED_SETTINGS) is an error naming its new place.
     """
     raw = _read_yaml(packaged_config_path())
     user_path = path if path is not None else os.environ.get(CONFIG_ENV) or None
     if user_path is not None:
-        for key, value in _read_yaml(Path(user_path)).items():
+        user = _read_yaml(Path(user_path))
+        _refuse_moved(user, str(user_path))
+        for key, value in user.items():
             _merge(raw, [key], value)
+    override_tree: dict = {}
     for key, value in overrides.items():
-        _merge(raw, key.split("__"), value)
+        _merge(override_tree, key.split("__"), value)
+    _refuse_moved(override_tree, "the overrides")
+    for key, value in override_tree.items():
+        _merge(raw, [key], value)
     config = _build(PropensityConfig, raw, "config")
     validate_config(config)
     return config
+
+
+def _refuse_moved(values: dict, where: str) -> None:
+    found = []
+    for dotted, advice in MOVED_SETTINGS.items():
+        section, _, key = dotted.rpartition(".")
+        scope = values.get(section) if section else values
+        if isinstance(scope, dict) and key in scope:
+            found.append(f"{dotted}: {advice}")
+    if found:
+        raise ValueError(
+            f"Setting(s) in {where} are no longer model settings; remove them. "
+            + " ".join(f"{item}." for item in found)
+        )
 
 
 def _merge(target: dict, keys: list[str], value: Any) -> None:
@@ -170,6 +219,8 @@ def _build(cls, values: dict, where: str):
         nested = default() if callable(default) else None
         if is_dataclass(nested):
             kwargs[name] = _build(type(nested), value or {}, f"{where}.{name}")
+        elif isinstance(value, list):
+            kwargs[name] = tuple(value)  # frozen settings stay hashable
         else:
             kwargs[name] = value
     return cls(**kwargs)
@@ -179,19 +230,23 @@ def validate_config(config: PropensityConfig) -> None:
     """Reject settings that cannot produce a sound model, saying which and why."""
     w = config.windows
     problems = []
-    if config.label_horizon_days < 1:
-        problems.append("label_horizon_days must be >= 1")
-    for name in ("spacing_days", "train_dates", "validation_dates", "calibration_dates"):
+    for name in ("train_days", "validation_dates", "calibration_dates", "test_dates"):
         if getattr(w, name) < 1:
             problems.append(f"windows.{name} must be >= 1")
-    if w.test_dates < 1:
-        problems.append("windows.test_dates must be >= 1")
-    if config.purge_days < 1:
+    if w.purge_days is not None and w.purge_days < 1:
         problems.append("windows.purge_days must be >= 1 (or null for the label horizon)")
     if w.min_history_days < 0:
         problems.append("windows.min_history_days must be >= 0")
-    if not 1 <= w.min_train_dates <= w.train_dates:
-        problems.append("windows.min_train_dates must be between 1 and windows.train_dates")
+    if w.min_train_dates < 1:
+        problems.append("windows.min_train_dates must be >= 1")
+    if w.max_train_rows < config.guards.min_train_rows:
+        problems.append("windows.max_train_rows must be >= guards.min_train_rows")
+    if config.calibration.bgnbd_min_slope <= 0:
+        problems.append("calibration.bgnbd_min_slope must be > 0")
+    if config.bgnbd.min_customers < 2:
+        problems.append("bgnbd.min_customers must be >= 2")
+    if config.drift.on_fail not in DRIFT_ON_FAIL:
+        problems.append(f"drift.on_fail must be one of {DRIFT_ON_FAIL}")
     if config.retrain_after_days < 0:
         problems.append("retrain_after_days must be >= 0")
     if config.calibration.method not in CALIBRATION_METHODS:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import rankdata
+from scipy.stats import rankdata, spearmanr
 from sklearn.metrics import (
     average_precision_score,
     brier_score_loss,
@@ -18,12 +18,14 @@ from ml.baselines import (
     oracle_probabilities,
     rfm_scores,
 )
+from ml.bgnbd import BgnbdFit, expected_purchases, expected_revenue
 from ml.config import PropensityConfig
-from ml.features import FeatureSpec, labels_of
+from ml.features import REVENUE_COLUMN, FeatureSpec, labels_of
 
 TOP_FRACTIONS = (0.1, 0.2)
 CURVE_POINTS = 101
 BASELINE_LABELS = {
+    "bgnbd": "BG/NBD",
     "rfm": "RFM rule",
     "logistic_regression": "logistic regression",
     "oracle": "simulator oracle",
@@ -151,14 +153,34 @@ def auc_difference_se(y: np.ndarray, scores_a: np.ndarray, scores_b: np.ndarray)
     return float(np.sqrt(max(s[0, 0] + s[1, 1] - 2 * s[0, 1], 0.0)))
 
 
+def resolution(scores: np.ndarray) -> dict:
+    """How finely a score tells users apart: distinct values, the share of rows in the largest
+    group of equal scores, and how many of the nine decile boundaries fall inside such a group
+    (there the decile is decided by row order, not by the score)."""
+    scores = np.asarray(scores, dtype="float64")
+    _, counts = np.unique(scores, return_counts=True)
+    ordered = np.sort(scores)[::-1]
+    n = len(ordered)
+    cuts = [(n * k) // 10 for k in range(1, 10)]
+    tied = sum(1 for c in cuts if 0 < c < n and ordered[c - 1] == ordered[c])
+    return {
+        "distinct_scores": int(len(counts)),
+        "largest_tie_share": float(counts.max() / n) if n else 0.0,
+        "tied_decile_boundaries": int(tied),
+    }
+
+
 def probability_metrics(y: np.ndarray, probabilities: np.ndarray) -> dict:
-    """Ranking metrics plus log loss, Brier score and the calibration curve."""
+    """Ranking metrics plus log loss, Brier score, the calibration curve, calibration in the
+    large (mean predicted minus observed rate) and the score's resolution."""
     p = np.clip(np.asarray(probabilities, dtype="float64"), 1e-7, 1 - 1e-7)
     out = ranking_metrics(y, p)
     out["log_loss"] = float(log_loss(y, p, labels=[0, 1]))
     out["brier"] = float(brier_score_loss(y, p))
     out["mean_predicted"] = float(p.mean())
+    out["calibration_in_the_large"] = float(p.mean() - np.mean(y))
     out["calibration_curve"] = calibration_curve(np.asarray(y), p)
+    out.update(resolution(np.asarray(probabilities, dtype="float64")))
     return out
 
 
@@ -220,17 +242,42 @@ def verdict(
     return beats + oracle_text
 
 
+def bgnbd_metrics(fit: BgnbdFit, test) -> tuple[dict, np.ndarray]:
+    """The BG/NBD baseline on the test window: ranking metrics of its expected purchases in
+    the horizon, its parameters, and (with Gamma-Gamma and the labels' revenue) the expected
+    against the observed revenue in the horizon."""
+    y = labels_of(test)
+    expected = expected_purchases(fit, test)
+    metrics = ranking_metrics(y, expected)
+    metrics["mean_expected_purchases"] = float(expected.mean())
+    metrics["fit"] = fit.to_dict() | {"seconds": fit.seconds}
+    revenue = expected_revenue(fit, test)
+    if revenue is not None and REVENUE_COLUMN in test.columns:
+        observed = test[REVENUE_COLUMN].astype("float64").fillna(0).to_numpy()
+        metrics["spend"] = {
+            "expected_revenue": float(revenue.sum()),
+            "observed_revenue": float(observed.sum()),
+            "spearman": float(spearmanr(revenue, observed).statistic),
+        }
+    return metrics, expected
+
+
 def evaluate_baselines(
     conn,
     frames: dict,
     spec: FeatureSpec,
     config: PropensityConfig,
     model_probabilities: np.ndarray | None = None,
+    *,
+    horizon_days: int,
+    bgnbd: BgnbdFit | None = None,
+    bgnbd_unavailable: str | None = None,
 ) -> dict[str, dict | None]:
-    """Metrics of the RFM rule, the logistic regression and (when the simulator's truth is in
-    the warehouse) the oracle, all on the test window; None for an unavailable baseline. Given
-    the model's test-window probabilities, the RFM rule and the logistic regression also carry
-    `roc_auc_difference_se`, the standard error of the model's AUC minus theirs."""
+    """Metrics of BG/NBD, the RFM rule, the logistic regression and (when the simulator's truth
+    is in the warehouse) the oracle, all on the test window; None for an unavailable baseline
+    (BG/NBD: `{"unavailable": why}`). `frames` are prepared by the model (its derived columns
+    added). Given the model's test-window probabilities, every baseline but the oracle also
+    carries `roc_auc_difference_se`, the standard error of the model's AUC minus theirs."""
     test = frames["test"]
     y = labels_of(test)
     out: dict[str, dict | None] = {}
@@ -240,6 +287,11 @@ def evaluate_baselines(
             metrics["roc_auc_difference_se"] = auc_difference_se(y, model_probabilities, scores)
         return metrics
 
+    if bgnbd is not None:
+        metrics, expected = bgnbd_metrics(bgnbd, test)
+        out["bgnbd"] = compared(metrics, expected)
+    else:
+        out["bgnbd"] = {"unavailable": bgnbd_unavailable or "not fitted"}
     rfm = rfm_scores(test)
     out["rfm"] = None if rfm is None else compared(ranking_metrics(y, rfm), rfm)
     pipeline = fit_logistic_regression(
@@ -250,6 +302,6 @@ def evaluate_baselines(
     )
     lr = logistic_regression_scores(pipeline, test, spec)
     out["logistic_regression"] = compared(probability_metrics(y, lr), lr)
-    oracle = oracle_probabilities(conn, test, config.label_horizon_days)
+    oracle = oracle_probabilities(conn, test, horizon_days)
     out["oracle"] = None if oracle is None else probability_metrics(y, oracle)
     return out

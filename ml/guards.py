@@ -2,43 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pandas as pd
 
 from ml.config import GuardConfig
 from ml.features import LABEL_COLUMN
-from ml.windows import WINDOW_NAMES, TimeWindows, trim_to_history
-
-
-def check_history(
-    first_feature_date: date | None,
-    planned: TimeWindows,
-    min_history_days: int,
-    min_train_dates: int,
-) -> TimeWindows:
-    """The windows that fit the data: training dates without `min_history_days` of data before
-    them are left out; fewer than `min_train_dates` left is an error."""
-    if first_feature_date is None:
-        raise ValueError(
-            "marts.fct_user_features_daily is empty: load source data and run dbt build before "
-            "training."
-        )
-    first_data_day = first_feature_date - timedelta(days=1)
-    windows = trim_to_history(planned, first_data_day, min_history_days)
-    if len(windows.train) < min_train_dates:
-        needed_from = planned.train[-min_train_dates] - timedelta(days=min_history_days)
-        needed = (planned.cutoff - needed_from).days
-        available = (planned.cutoff - first_data_day).days
-        raise ValueError(
-            f"Not enough history to train with cut-off {planned.cutoff}: it needs {needed} days "
-            f"of data (look-back {min_history_days} + at least {min_train_dates} training dates "
-            f"+ validation, calibration and test windows + label horizon "
-            f"{planned.horizon_days}), the data starts {first_data_day} ({available} days). Load "
-            "more history, train with a later --as-of, or shrink windows.* (min_train_dates, "
-            "spacing_days, purge_days, min_history_days) in ml/conf/propensity.yml."
-        )
-    return windows
+from ml.windows import WINDOW_NAMES, TimeWindows
 
 
 def check_labels_mature(label_status: pd.DataFrame, windows: TimeWindows) -> None:

@@ -1,7 +1,10 @@
-"""A trained propensity model (LightGBM booster + calibrator + feature spec) and its artifact.
+"""A trained propensity model (LightGBM booster + calibrator + feature spec + the BG/NBD fit its
+derived feature uses) and its artifact.
 
-The artifact is gzip-compressed JSON holding the LightGBM model text, the calibrator's numbers
-and the feature spec: loading it never executes code (no pickle).
+The artifact is gzip-compressed JSON holding the LightGBM model text, the calibrator's numbers,
+the feature spec and the BG/NBD parameters: loading it never executes code (no pickle). Training
+and scoring prepare every frame through `PropensityModel.prepare`, so the derived column is the
+training-time transform everywhere.
 """
 
 from __future__ import annotations
@@ -15,10 +18,12 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from ml.bgnbd import BgnbdFit, with_feature
 from ml.calibration import Calibrator, calibrator_from_dict
 from ml.features import FeatureSpec, prepare_matrix
 
-ARTIFACT_FORMAT = "aimass.propensity-model/1"
+ARTIFACT_FORMAT = "aimass.propensity-model/2"
+READABLE_FORMATS = ("aimass.propensity-model/1", ARTIFACT_FORMAT)  # /1: no BG/NBD feature
 
 
 @dataclass
@@ -30,13 +35,20 @@ class PropensityModel:
     spec: FeatureSpec
     feature_profiles: dict = field(default_factory=dict)
     score_profile: dict = field(default_factory=dict)
+    bgnbd: BgnbdFit | None = None  # set when the model uses bgnbd_expected_purchases
 
     @property
     def model_string(self) -> str:
         return self.booster.model_to_string()
 
+    def prepare(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The frame with the model's derived columns (BG/NBD expected purchases)."""
+        return with_feature(frame, self.bgnbd)
+
     def matrix(self, frame: pd.DataFrame) -> pd.DataFrame:
-        return prepare_matrix(frame, self.spec)
+        """The model matrix of a feature frame (derived columns added, checked against the
+        spec)."""
+        return prepare_matrix(self.prepare(frame), self.spec)
 
     def raw_scores(self, matrix: pd.DataFrame) -> np.ndarray:
         """Log-odds margins of the booster."""
@@ -44,7 +56,7 @@ class PropensityModel:
 
     def probabilities(self, matrix: pd.DataFrame) -> np.ndarray:
         """Calibrated purchase probabilities."""
-        return self.calibrator(self.raw_scores(matrix))
+        return self.calibrator(self.raw_scores(matrix), matrix)
 
     def contributions(self, matrix: pd.DataFrame) -> np.ndarray:
         """SHAP contributions per feature (columns in spec order) plus the base value (last
@@ -69,6 +81,7 @@ class PropensityModel:
             "feature_spec": self.spec.to_dict(),
             "feature_profiles": self.feature_profiles,
             "score_profile": self.score_profile,
+            "bgnbd": None if self.bgnbd is None else self.bgnbd.to_dict(),
         }
         data = json.dumps(payload, sort_keys=True).encode()
         return gzip.compress(data, mtime=0)
@@ -81,7 +94,7 @@ class PropensityModel:
             raise ValueError(
                 f"The model artifact is not a readable {ARTIFACT_FORMAT}: {exc}"
             ) from exc
-        if payload.get("format") != ARTIFACT_FORMAT:
+        if payload.get("format") not in READABLE_FORMATS:
             raise ValueError(
                 f"Model artifact format {payload.get('format')!r} is not {ARTIFACT_FORMAT!r}; "
                 "retrain the model with this version of the code."
@@ -92,6 +105,7 @@ class PropensityModel:
             spec=FeatureSpec.from_dict(payload["feature_spec"]),
             feature_profiles=payload.get("feature_profiles", {}),
             score_profile=payload.get("score_profile", {}),
+            bgnbd=BgnbdFit.from_dict(payload["bgnbd"]) if payload.get("bgnbd") else None,
         )
 
 

@@ -1,9 +1,20 @@
 """Model monitoring into `ml.model_monitoring`: feature and score drift of a scoring population
-against training, and realized AUC / calibration of past scores whose labels have matured."""
+against training, and realized AUC / calibration of past scores whose labels have matured.
+
+Drift rule. Features that move by construction (ages, times since an event, lifetime totals:
+`drift.moves_by_construction`, fnmatch patterns) leave the training population a little more
+every day, so their PSI compares the scored population with the previous as-of date of the mart
+instead: it catches a sudden break, not the calendar. Every other feature, and the score,
+compares with the model's calibration window. A `fail` (any metric at its fail threshold) makes
+the next training run retrain whatever `retrain_after_days` says (`latest_failures`); with
+`drift.on_fail: block` a failing feature or score PSI of the day also keeps the day's scores
+unpublished (`DriftBlockedError`), the last published scores stay.
+"""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from fnmatch import fnmatchcase
 
 import numpy as np
 import pandas as pd
@@ -12,7 +23,13 @@ from sklearn.metrics import roc_auc_score
 
 from aimass.warehouse import grant_ml_public
 from ml.config import DriftConfig
-from ml.drift import feature_psi, population_stability_index, shares
+from ml.drift import (
+    categorical_profile,
+    feature_psi,
+    numeric_profile,
+    population_stability_index,
+    shares,
+)
 from ml.features import load_scoring_frame
 from ml.jsonsafe import jsonable
 from ml.model import PropensityModel
@@ -39,6 +56,15 @@ comment on table ml.model_monitoring is
 """
 
 
+class DriftBlockedError(ValueError):
+    """Today's input drift failed and `drift.on_fail` is `block`: scores were not published."""
+
+
+def moves_by_construction(feature: str, drift: DriftConfig) -> bool:
+    """Whether `feature` matches one of the `drift.moves_by_construction` patterns."""
+    return any(fnmatchcase(feature, pattern) for pattern in drift.moves_by_construction)
+
+
 def status_for(value: float | None, warn: float | None, fail: float | None) -> str:
     """ok / warn / fail for a metric where larger values are worse."""
     if value is None or not np.isfinite(value):
@@ -62,22 +88,70 @@ def _metric(metric_date, metric, value, warn=None, fail=None, details=None) -> d
     }
 
 
+def reference_date(conn, metric_date: date) -> date | None:
+    """The latest as-of date with feature rows before `metric_date` (marts.dim_as_of_dates)."""
+    with conn.cursor() as cur:
+        cur.execute("select to_regclass('marts.dim_as_of_dates') is not null")
+        if not cur.fetchone()[0]:
+            return None
+        cur.execute(
+            "select max(as_of_date) from marts.dim_as_of_dates where as_of_date < %s and users > 0",
+            (metric_date,),
+        )
+        return cur.fetchone()[0]
+
+
+def _profile(column: pd.Series, kind: str, bins: int) -> dict:
+    if kind == "numeric":
+        return numeric_profile(column.to_numpy(dtype="float64"), bins)
+    return categorical_profile(column)
+
+
 def drift_metrics(
-    model: PropensityModel, frame: pd.DataFrame, metric_date: date, drift: DriftConfig
+    model: PropensityModel,
+    frame: pd.DataFrame,
+    metric_date: date,
+    drift: DriftConfig,
+    reference: tuple[date, pd.DataFrame] | None = None,
 ) -> list[dict]:
-    """PSI per feature and of the score distribution, scoring population vs training."""
+    """PSI per feature and of the score distribution for the scoring population. Features that
+    move by construction compare with `reference` (an earlier as-of date and its feature
+    frame); without one their PSI against training is recorded without thresholds."""
     matrix = model.matrix(frame)
+    reference_matrix = None if reference is None else model.matrix(reference[1])
     rows = []
     psi = feature_psi(matrix, model.feature_profiles)
+    judged: dict[str, float] = {}
     for name, value in psi.items():
-        rows.append(_metric(metric_date, f"psi:{name}", value, drift.psi_warn, drift.psi_fail))
-    if psi:
-        worst = max(psi, key=psi.get)
+        if not moves_by_construction(name, drift):
+            judged[name] = value
+            rows.append(_metric(metric_date, f"psi:{name}", value, drift.psi_warn, drift.psi_fail))
+            continue
+        details: dict = {"moves_by_construction": True}
+        if reference_matrix is None:
+            details["compared_with"] = "training (no earlier as-of date in the mart)"
+            rows.append(_metric(metric_date, f"psi:{name}", value, details=details))
+            continue
+        profile = _profile(reference_matrix[name], model.spec.kinds[name], drift.bins)
+        current = matrix[name]
+        values = (
+            current.to_numpy(dtype="float64")
+            if profile["kind"] == "numeric"
+            else current.astype(object).where(current.notna(), None)
+        )
+        day_psi = population_stability_index(profile["shares"], shares(values, profile))
+        details |= {"compared_with": f"as_of_date {reference[0]}", "psi_vs_training": value}
+        judged[name] = day_psi
+        rows.append(
+            _metric(metric_date, f"psi:{name}", day_psi, drift.psi_warn, drift.psi_fail, details)
+        )
+    if judged:
+        worst = max(judged, key=judged.get)
         rows.append(
             _metric(
                 metric_date,
                 "psi_max",
-                psi[worst],
+                judged[worst],
                 drift.psi_warn,
                 drift.psi_fail,
                 {"feature": worst},
@@ -97,6 +171,15 @@ def drift_metrics(
         )
     )
     return rows
+
+
+def load_reference(conn, metric_date: date) -> tuple[date, pd.DataFrame] | None:
+    """The previous as-of date and its feature frame, for features that move by construction."""
+    earlier = reference_date(conn, metric_date)
+    if earlier is None:
+        return None
+    frame = load_scoring_frame(conn, earlier)
+    return None if frame.empty else (earlier, frame)
 
 
 def realized_metrics(
@@ -206,11 +289,36 @@ def monitor_propensity(
     """Compute and store drift for `metric_date` and realized metrics of matured scores."""
     model = record.load()
     frame = load_scoring_frame(conn, metric_date) if frame is None else frame
-    rows = drift_metrics(model, frame, metric_date, drift) if not frame.empty else []
+    rows = []
+    if not frame.empty:
+        reference = load_reference(conn, metric_date)
+        rows = drift_metrics(model, frame, metric_date, drift, reference)
     rows += realized_metrics(conn, record, metric_date, drift)
     if rows:
         write_metrics(conn, record.model_name, record.model_version, rows)
     return rows
+
+
+def latest_failures(conn, model_name: str, model_version: str) -> list[str]:
+    """`metric@date` of every row with status fail written by the version's latest monitoring
+    run (one transaction: one computed_at); empty when there is none."""
+    with conn.cursor() as cur:
+        cur.execute("select to_regclass('ml.model_monitoring') is not null")
+        if not cur.fetchone()[0]:
+            return []
+        cur.execute(
+            """
+            select metric, metric_date from ml.model_monitoring
+            where model_name = %s and model_version = %s and status = 'fail'
+              and computed_at = (
+                  select max(computed_at) from ml.model_monitoring
+                  where model_name = %s and model_version = %s
+              )
+            order by metric_date, metric
+            """,
+            (model_name, model_version, model_name, model_version),
+        )
+        return [f"{metric}@{day}" for metric, day in cur.fetchall()]
 
 
 def load_monitoring(conn, model_name: str, model_version: str) -> pd.DataFrame:

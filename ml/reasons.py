@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 # feature -> (template, value format, text when the value is missing)
-# formats: count, money, pct, rating, text, flag; `{s}` pluralises counts.
+# formats: count, money, pct, rating, text, flag, decimal; `{s}` pluralises counts.
 REASON_TEMPLATES: dict[str, tuple[str, str, str]] = {
     "tenure_days": ("customer for {v} day{s}", "count", "new customer"),
     "country": ("lives in {v}", "text", "country unknown"),
@@ -53,6 +53,26 @@ REASON_TEMPLATES: dict[str, tuple[str, str, str]] = {
     "feedback_count_90d": ("left {v} review{s} in 90 days", "count", "no reviews"),
     "avg_rating_90d": ("rates purchases {v} on average", "rating", "no ratings"),
     "avg_merchant_rating_90d": ("buys from merchants rated {v}", "rating", "no merchant ratings"),
+    "purchases_lifetime": ("ordered {v} time{s} in all", "count", "has not ordered yet"),
+    "purchase_days_lifetime": ("bought on {v} different day{s}", "count", "has not ordered yet"),
+    "revenue_lifetime": ("spent {v} in all", "money", "has not spent yet"),
+    "days_since_first_purchase": (
+        "first ordered {v} day{s} ago",
+        "count",
+        "has not ordered yet",
+    ),
+    "days_since_last_purchase": ("last ordered {v} day{s} ago", "count", "has not ordered yet"),
+    "avg_days_between_purchases": (
+        "buys every {v} days on average",
+        "decimal",
+        "has bought on one day only",
+    ),
+    "purchases_per_30d": ("orders {v} times a month on average", "decimal", "no orders yet"),
+    "bgnbd_expected_purchases": (
+        "purchase history predicts {v} orders in the horizon",
+        "decimal",
+        "no purchase history",
+    ),
 }
 SPECIAL_PHRASES = {
     ("ad_clicks_30d", 1): "clicked an ad recently",
@@ -60,6 +80,8 @@ SPECIAL_PHRASES = {
     ("days_since_last_order", 1): "ordered yesterday",
     ("days_since_last_event", 0): "active on the site yesterday",
     ("days_since_last_event", 1): "active on the site yesterday",
+    ("days_since_last_purchase", 0): "ordered yesterday",
+    ("days_since_last_purchase", 1): "ordered yesterday",
 }
 
 
@@ -74,6 +96,9 @@ def _format(value, kind: str) -> tuple[str, bool]:
         return f"{float(value):.0%}", True
     if kind == "rating":
         return f"{float(value):.1f}/5", True
+    if kind == "decimal":
+        number = float(value)
+        return (f"{number:.1f}" if number >= 1 else f"{number:.2f}"), True
     return str(value), True
 
 

@@ -22,6 +22,11 @@ METRIC_ROWS = (
     ("lift_top20", "Lift, top 20%", "{:.2f}"),
     ("capture_top20", "Purchasers captured, top 20%", "{:.1%}"),
     ("base_rate", "Purchase rate (test window)", "{:.2%}"),
+    ("mean_predicted", "Mean predicted probability", "{:.2%}"),
+    ("calibration_in_the_large", "Mean predicted − purchase rate", "{:+.2%}"),
+    ("distinct_scores", "Distinct scores", "{:,}"),
+    ("largest_tie_share", "Largest group of equal scores", "{:.1%}"),
+    ("tied_decile_boundaries", "Decile boundaries inside a tie (of 9)", "{:,}"),
     ("rows", "Users × as-of dates", "{:,}"),
 )
 STYLE = """
@@ -61,9 +66,75 @@ def _compared(metrics: dict) -> dict[str, dict]:
         out[f"champion {champion.get('model_version')}"] = champion["metrics"]
     baselines = metrics.get("baselines") or {}
     for name, label in BASELINE_LABELS.items():
-        if baselines.get(name):
+        if (baselines.get(name) or {}).get("roc_auc") is not None:
             out[label] = baselines[name]
     return out
+
+
+def _differences_section(metrics: dict) -> str:
+    """The model's AUC minus each baseline's, with the standard error the promotion rule uses."""
+    auc = (metrics.get("model") or {}).get("roc_auc")
+    rows = []
+    for name, label in BASELINE_LABELS.items():
+        baseline = (metrics.get("baselines") or {}).get(name) or {}
+        if auc is None or baseline.get("roc_auc") is None or name == "oracle":
+            continue
+        diff = auc - baseline["roc_auc"]
+        se = baseline.get("roc_auc_difference_se")
+        rows.append(
+            [
+                escape(label),
+                f"{baseline['roc_auc']:.4f}",
+                f"{diff:+.4f}",
+                _fmt(se, "{:.4f}"),
+                _fmt(diff / se if se else None, "{:+.2f}"),
+            ]
+        )
+    if not rows:
+        return ""
+    header = ["baseline", "AUC", "model − baseline", "standard error (DeLong)", "in SEs"]
+    return "<h2>Model against each baseline (test window)</h2>" + _table(header, rows)
+
+
+def _bgnbd_section(metrics: dict) -> str:
+    baseline = (metrics.get("baselines") or {}).get("bgnbd")
+    if not baseline:
+        return ""
+    if baseline.get("unavailable"):
+        return (
+            "<h2>BG/NBD</h2><p>No BG/NBD baseline or feature for this version: "
+            f"{escape(baseline['unavailable'])}.</p>"
+        )
+    fit = baseline.get("fit") or {}
+    params = fit.get("params") or {}
+    text = (
+        f"<p>Fitted by maximum likelihood on the {fit.get('customers', 0):,} purchasers of "
+        f"{escape(str(fit.get('fitted_on')))}, the last training date, in "
+        f"{_fmt(fit.get('seconds'), '{:.2f}')} s: r = {_fmt(params.get('r'), '{:.4g}')}, "
+        f"alpha = {_fmt(params.get('alpha'), '{:.4g}')} days, a = "
+        f"{_fmt(params.get('a'), '{:.4g}')}, b = {_fmt(params.get('b'), '{:.4g}')}. Its score "
+        f"is the expected number of purchase days in the {fit.get('horizon_days')}-day "
+        f"horizon (mean on the test window {_fmt(baseline.get('mean_expected_purchases'), '{:.3f}')}"
+        ").</p>"
+    )
+    spend = fit.get("gamma_gamma")
+    if spend:
+        text += (
+            f"<p>Gamma-Gamma spend per purchase: p = {spend['p']:.4g}, q = {spend['q']:.4g}, "
+            f"v = {spend['v']:.4g}."
+        )
+        evaluated = baseline.get("spend")
+        if evaluated:
+            text += (
+                f" Expected revenue in the horizon on the test window "
+                f"{evaluated['expected_revenue']:,.0f} against "
+                f"{evaluated['observed_revenue']:,.0f} observed (Spearman "
+                f"{evaluated['spearman']:.3f} per user)."
+            )
+        text += "</p>"
+    elif fit.get("gamma_gamma_error"):
+        text += f"<p>No Gamma-Gamma fit: {escape(fit['gamma_gamma_error'])}.</p>"
+    return "<h2>BG/NBD</h2>" + text
 
 
 def _metrics_section(metrics: dict) -> str:
@@ -240,6 +311,8 @@ def render_report(record: RegisteredModel, monitoring: pd.DataFrame | None = Non
     body = (
         header
         + _metrics_section(m)
+        + _differences_section(m)
+        + _bgnbd_section(m)
         + _charts_section(m)
         + _deciles_section(m)
         + _features_section(m, record.features)

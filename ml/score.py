@@ -10,7 +10,7 @@ import pandas as pd
 
 from aimass.warehouse import grant_ml_public
 from ml.evaluate import assign_deciles
-from ml.features import load_scoring_frame
+from ml.features import load_scoring_frame, prepare_matrix
 from ml.model import PropensityModel
 from ml.reasons import top_reasons
 from ml.registry import RegisteredModel, get_champion, get_model
@@ -108,8 +108,8 @@ def score_frame(model: PropensityModel, frame: pd.DataFrame, batch_size: int) ->
     reasons: list[list[str | None]] = []
     features = list(model.spec.features)
     for start in range(0, len(frame), batch_size):
-        part = frame.iloc[start : start + batch_size]
-        matrix = model.matrix(part)
+        part = model.prepare(frame.iloc[start : start + batch_size])
+        matrix = prepare_matrix(part, model.spec)
         probabilities[start : start + len(part)] = model.probabilities(matrix)
         reasons.extend(top_reasons(model.contributions(matrix), part, features, count=3))
     out = pd.DataFrame(
@@ -170,6 +170,20 @@ def write_scores(
     return len(rows)
 
 
+def scoring_frame(conn, score_date: date) -> pd.DataFrame:
+    """The features of every user as of `score_date`; ValueError when the mart has none."""
+    frame = load_scoring_frame(conn, score_date)
+    conn.commit()  # end the read transaction: no locks held while computing
+    if frame.empty:
+        raise ValueError(
+            f"marts.fct_user_features_daily has no rows for as_of_date {score_date}: it holds "
+            "the as-of dates of marts.dim_as_of_dates (the training grid and the day after the "
+            f"last loaded day). Load the data of {score_date} minus one day and run dbt, or "
+            "pick one of those dates."
+        )
+    return frame
+
+
 def resolve_model(conn, model_name: str, model_version: str | None) -> RegisteredModel:
     """The given version, or the champion; ValueError when there is none."""
     if model_version is not None:
@@ -191,22 +205,19 @@ def score_propensity(
     model_version: str | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     refresh_view: bool | None = None,
+    record: RegisteredModel | None = None,
+    frame: pd.DataFrame | None = None,
 ) -> int:
     """Score every user of the feature mart as of `score_date` with the champion (or the given
-    version) into ml.propensity_scores; returns the number of rows written.
+    version, or `record`) into ml.propensity_scores; returns the number of rows written.
+    `frame` is the scoring frame when the caller loaded it already.
 
     Idempotent per (score_date, model_version). `marts.propensity_latest` is refreshed when
     scoring the default model name (or when refresh_view=True).
     """
-    record = resolve_model(conn, model_name, model_version)
+    record = record or resolve_model(conn, model_name, model_version)
     model = record.load()
-    frame = load_scoring_frame(conn, score_date)
-    conn.commit()  # end the read transaction: no locks held while computing
-    if frame.empty:
-        raise ValueError(
-            f"marts.fct_user_features_daily has no rows for as_of_date {score_date}; load the "
-            f"data of {score_date} minus one day and run dbt, or pick another score date."
-        )
+    frame = scoring_frame(conn, score_date) if frame is None else frame
     scores = score_frame(model, frame, batch_size)
     if refresh_view is None:
         refresh_view = model_name == DEFAULT_MODEL_NAME

@@ -9,6 +9,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from ml.bgnbd import BgnbdFit, with_feature
 from ml.calibration import fit_calibrator
 from ml.config import PropensityConfig
 from ml.drift import feature_profiles, numeric_profile
@@ -45,14 +46,23 @@ def lightgbm_params(config: PropensityConfig) -> dict:
     return params
 
 
-def train_model(frames: dict[str, pd.DataFrame], config: PropensityConfig) -> TrainingResult:
-    """Fit on `train`, stop early on `validation`, calibrate on `calibration`.
+def train_model(
+    frames: dict[str, pd.DataFrame], config: PropensityConfig, bgnbd: BgnbdFit | None = None
+) -> TrainingResult:
+    """Fit on `train`, stop early on `validation`, calibrate on `calibration`; with a BG/NBD
+    fit (made on training data) and `bgnbd.as_feature`, its expected purchases are a feature.
 
-    The `test` frame, if present, is not touched.
+    The `test` frame, if present, is not touched. Drift profiles are those of the calibration
+    window, the latest population before the test window.
     """
-    spec = select_features(frames["train"])
-    x_train, y_train = prepare_matrix(frames["train"], spec), labels_of(frames["train"])
-    x_valid, y_valid = prepare_matrix(frames["validation"], spec), labels_of(frames["validation"])
+    derived = bgnbd if config.bgnbd.as_feature else None
+    prepared = {name: with_feature(frames[name], derived) for name in WINDOW_NAMES[:3]}
+    spec = select_features(prepared["train"])
+    x_train, y_train = prepare_matrix(prepared["train"], spec), labels_of(frames["train"])
+    x_valid, y_valid = (
+        prepare_matrix(prepared["validation"], spec),
+        labels_of(frames["validation"]),
+    )
     params = lightgbm_params(config)
     train_set = lgb.Dataset(x_train, y_train, categorical_feature="auto", free_raw_data=False)
     valid_set = lgb.Dataset(x_valid, y_valid, reference=train_set)
@@ -70,17 +80,20 @@ def train_model(frames: dict[str, pd.DataFrame], config: PropensityConfig) -> Tr
     )
     best_iteration = booster.best_iteration or booster.current_iteration()
     final = lgb.Booster(model_str=booster.model_to_string(num_iteration=best_iteration))
-    x_calib = prepare_matrix(frames["calibration"], spec)
+    x_calib = prepare_matrix(prepared["calibration"], spec)
     calibrator = fit_calibrator(
         config.calibration.method,
         final.predict(x_calib, raw_score=True),
         labels_of(frames["calibration"]),
+        x_calib,
+        config.calibration.bgnbd_min_slope,
     )
     model = PropensityModel(
         booster=final,
         calibrator=calibrator,
         spec=spec,
-        feature_profiles=feature_profiles(x_train, spec, config.drift.bins),
+        feature_profiles=feature_profiles(x_calib, spec, config.drift.bins),
+        bgnbd=derived,
     )
     model.score_profile = numeric_profile(model.probabilities(x_calib), config.drift.bins)
     validation_auc = _best_score(booster)

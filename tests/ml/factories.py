@@ -4,6 +4,10 @@ Each user has a hidden base propensity, an engagement level that drifts day by d
 replenishment cycle; the daily purchase probability depends on all three and on recent cart
 adds, so features built from past behaviour predict the label, non-linearly. The simulator's
 daily probabilities go to `sim_truth.user_daily_purchase_prob` for the oracle.
+
+Like the dbt marts, the feature and label marts hold only the as-of dates the models use: the
+grid (every `spacing_days`-th day counted from 1970-01-01) and the latest as-of date (the day
+after the last simulated day), listed in `marts.dim_as_of_dates`.
 """
 
 from __future__ import annotations
@@ -57,7 +61,22 @@ FEATURE_COLUMNS: dict[str, str] = {
     "feedback_count_90d": "integer",
     "avg_rating_90d": "numeric",
     "avg_merchant_rating_90d": "numeric",
+    "purchases_lifetime": "integer",
+    "purchase_days_lifetime": "integer",
+    "revenue_lifetime": "numeric",
+    "days_since_first_purchase": "integer",
+    "days_since_last_purchase": "integer",
+    "avg_days_between_purchases": "numeric",
+    "purchases_per_30d": "numeric",
 }
+AS_OF_DATE_COLUMNS: dict[str, str] = {
+    "as_of_date": "date",
+    "is_grid_date": "boolean",
+    "is_latest": "boolean",
+    "is_coupon_offer_date": "boolean",
+    "users": "integer",
+}
+EPOCH = date(1970, 1, 1)
 LABEL_COLUMNS: dict[str, str] = {
     "user_id": "text",
     "as_of_date": "date",
@@ -96,6 +115,31 @@ class SyntheticMarts:
     start: date
     n_days: int
     horizon: int
+    spacing_days: int = 3
+
+    @property
+    def as_of_dates(self) -> pd.DataFrame:
+        """The rows of marts.dim_as_of_dates for these marts."""
+        counts = self.features.groupby("as_of_date").size()
+        days = sorted(counts.index)
+        return pd.DataFrame(
+            {
+                "as_of_date": days,
+                "is_grid_date": [is_grid_date(d, self.spacing_days) for d in days],
+                "is_latest": [d == self.last_as_of for d in days],
+                "is_coupon_offer_date": False,
+                "users": [int(counts[d]) for d in days],
+            }
+        )
+
+    @property
+    def grid_dates(self) -> list[date]:
+        frame = self.as_of_dates
+        return list(frame.loc[frame["is_grid_date"], "as_of_date"])
+
+    def grid_date_before(self, day: date) -> date:
+        """The latest grid date on or before `day`."""
+        return max(d for d in self.grid_dates if d <= day)
 
     @property
     def cutoff(self) -> date:
@@ -105,6 +149,11 @@ class SyntheticMarts:
     @property
     def last_as_of(self) -> date:
         return self.start + timedelta(days=self.n_days)
+
+
+def is_grid_date(day: date, spacing_days: int) -> bool:
+    """The dbt grid: every `spacing_days`-th day counted from 1970-01-01."""
+    return (day - EPOCH).days % spacing_days == 0
 
 
 def _sigmoid(x):
@@ -138,9 +187,17 @@ def simulate(
     seed: int = 7,
     orders_only: bool = False,
     as_of_days: Collection[int] | None = None,
+    spacing_days: int = 3,
 ) -> SyntheticMarts:
-    """Simulate `n_days` of behaviour and build the marts for every as-of date (or only for
-    the day offsets in `as_of_days`, 1..n_days, to keep large populations small)."""
+    """Simulate `n_days` of behaviour and build the marts for the grid dates and the latest
+    as-of date, as the dbt marts hold them (or for the day offsets in `as_of_days`, 1..n_days,
+    to keep large populations small)."""
+    if as_of_days is None:
+        as_of_days = {
+            a
+            for a in range(1, n_days + 1)
+            if a == n_days or is_grid_date(start + timedelta(days=a), spacing_days)
+        }
     rng = np.random.default_rng(seed)
     users = np.array([f"u{i:06d}" for i in range(n_users)])
     signup = rng.integers(-60, int(n_days * 0.4), n_users)
@@ -206,6 +263,8 @@ def simulate(
     last_order_before = _last_day_before(orders > 0)
     last_event_before = _last_day_before(views > 0)
     first_order = np.where((orders > 0).any(axis=1), (orders > 0).argmax(axis=1), n_days + 1)
+    # lifetime totals: the simulated shop has at most one order a day, and its data start at
+    # `start`, so lifetime = since day 0
 
     feature_parts, label_parts = [], []
     for a in range(1, n_days + 1):
@@ -220,6 +279,10 @@ def simulate(
             return _window(cum[name], a, days)[idx]
 
         orders_90, views_90, carts_90 = win("orders", 90), win("views", 90), win("carts", 90)
+        orders_ever, revenue_ever = win("orders", a), win("revenue", a)
+        first_o = first_order[idx]
+        bought = first_o < a
+        tenure = a - (first_o if orders_only else signup[idx])
         views_30 = win("views", 30)
         impressions_30, clicks_30 = win("impressions", 30), win("clicks", 30)
         last_o = last_order_before[idx, a]
@@ -229,7 +292,7 @@ def simulate(
                 {
                     "user_id": users[idx],
                     "as_of_date": start + timedelta(days=a),
-                    "tenure_days": a - (first_order[idx] if orders_only else signup[idx]),
+                    "tenure_days": tenure,
                     "country": country[idx],
                     "orders_7d": win("orders", 7),
                     "orders_30d": win("orders", 30),
@@ -281,6 +344,15 @@ def simulate(
                     "feedback_count_90d": np.floor(win("feedback", 90)),
                     "avg_rating_90d": np.where(orders_90 > 0, 4.2, np.nan),
                     "avg_merchant_rating_90d": np.where(orders_90 > 0, 4.5, np.nan),
+                    "purchases_lifetime": orders_ever,
+                    "purchase_days_lifetime": orders_ever,
+                    "revenue_lifetime": revenue_ever.round(2),
+                    "days_since_first_purchase": np.where(bought, a - first_o, np.nan),
+                    "days_since_last_purchase": np.where(last_o >= 0, a - last_o, np.nan),
+                    "avg_days_between_purchases": np.where(
+                        orders_ever >= 2, (last_o - first_o) / (orders_ever - 1), np.nan
+                    ),
+                    "purchases_per_30d": (orders_ever * 30 / np.maximum(tenure, 1)).round(4),
                 }
             )
         if orders_only:
@@ -319,6 +391,7 @@ def simulate(
         start=start,
         n_days=n_days,
         horizon=horizon,
+        spacing_days=spacing_days,
     )
 
 
@@ -347,14 +420,17 @@ def _integers(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
 
 
 def load_marts(conn, marts: SyntheticMarts, *, with_truth: bool = True) -> None:
-    """Create the two contract marts (and the simulator truth) and fill them."""
+    """Create the contract marts (features, labels, their as-of dates) and the simulator truth,
+    and fill them."""
     with conn.cursor() as cur:
         for schema in ("marts", "sim_truth"):
             cur.execute(f"create schema if not exists {schema}")
         _create_table(cur, "marts.fct_user_features_daily", FEATURE_COLUMNS, "user_id, as_of_date")
         _create_table(cur, "marts.fct_user_labels_daily", LABEL_COLUMNS, "user_id, as_of_date")
+        _create_table(cur, "marts.dim_as_of_dates", AS_OF_DATE_COLUMNS, "as_of_date")
         copy_frame(cur, "marts.fct_user_features_daily", _integers(marts.features, FEATURE_COLUMNS))
         copy_frame(cur, "marts.fct_user_labels_daily", _integers(marts.labels, LABEL_COLUMNS))
+        copy_frame(cur, "marts.dim_as_of_dates", marts.as_of_dates)
         if with_truth:
             _create_table(cur, "sim_truth.user_daily_purchase_prob", TRUTH_COLUMNS, "user_id, day")
             copy_frame(cur, "sim_truth.user_daily_purchase_prob", marts.truth)

@@ -204,3 +204,24 @@ def test_bad_inputs_are_refused_with_the_reason():
     with pytest.raises(ValueError, match="expected spend is infinite"):
         btyd.expected_spend(GammaGammaParams(p=1, q=0.9, v=1), [1], [10])
     assert BetaGeoParams.from_dict(DAYS.to_dict()) == DAYS
+
+
+def test_quadrature_equals_the_closed_form_and_covers_a_nearly_poisson_shop(cdnow):
+    """Where the hypergeometric series is unreliable (r far above a + b: customers who buy at
+    one steady rate and never leave), E[X(t)] is integrated numerically instead."""
+    x, t_x, T = (cdnow[c].to_numpy("float64") for c in ("frequency", "recency", "T"))
+    for params in (
+        BetaGeoParams(**CDNOW_BGNBD),
+        BetaGeoParams(r=4.3, alpha=73.0, a=2e-6, b=3900.0),  # almost nobody leaves
+        BetaGeoParams(r=0.6, alpha=25.0, a=3.0, b=1.2),  # most leave soon
+    ):
+        alive = btyd.probability_alive(params, x, t_x, T)
+        for t in (1, 39, 104):
+            closed = btyd.expected_purchases(params, t, x, t_x, T)
+            integrated = alive * btyd._alive_expectation_by_quadrature(params, t, x, T)
+            np.testing.assert_allclose(integrated, closed, rtol=1e-5)
+    steady = BetaGeoParams(r=54_000.0, alpha=1e6, a=0.0006, b=790.0)
+    x, T = np.array([0.0, 3.0, 10.0]), np.array([5.0, 20.0, 35.0])
+    expected = btyd.expected_purchases(steady, 7, x, np.array([0.0, 10.0, 30.0]), T)
+    poisson = (steady.r + x) / (steady.alpha + T) * 7  # the posterior rate times the horizon
+    np.testing.assert_allclose(expected, poisson, rtol=1e-4)

@@ -70,9 +70,10 @@ def test_changed_type_raises():
 
 
 def test_training_frame_has_only_mature_labels_in_order(marts_db, marts):
-    last_dates = [marts.cutoff - timedelta(days=d) for d in (10, 7, 3)]
+    last_dates = [marts.cutoff - timedelta(days=d) for d in (10, 7, 4)]
+    assert set(last_dates) <= set(marts.grid_dates)
     frame = load_training_frame(marts_db, last_dates, 7)
-    # the as-of date 3 days before the cut-off has immature labels: it is left out
+    # the as-of date 4 days before the cut-off has immature labels: it is left out
     assert set(frame["as_of_date"]) == set(last_dates[:2])
     keys = list(zip(frame["as_of_date"], frame["user_id"], strict=False))
     assert keys == sorted(keys)
@@ -80,6 +81,9 @@ def test_training_frame_has_only_mature_labels_in_order(marts_db, marts):
     assert frame["country"].dtype == "str"
     assert "NA" in set(frame["country"])  # Namibia is a country, not a missing value
     assert frame["orders_30d"].dtype == "float64"
+    assert (frame["label_revenue"] > 0).sum() == frame["label"].sum()
+    # the revenue in the horizon is for evaluation: never a feature
+    assert "label_revenue" not in select_features(frame).features
 
 
 def test_scoring_frame_is_one_row_per_user(marts_db, marts):

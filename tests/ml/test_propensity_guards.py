@@ -8,10 +8,11 @@ import pandas as pd
 import pytest
 
 from ml.config import GuardConfig, load_config
-from ml.guards import check_history, check_window_frame
+from ml.features import label_horizon
+from ml.guards import check_window_frame
 from ml.pipeline import train_and_register
 from ml.registry import list_models
-from ml.windows import plan_windows
+from tests.ml.factories import load_marts
 
 
 def _frame(rows: int, positives: int) -> pd.DataFrame:
@@ -29,21 +30,33 @@ def test_too_few_rows_or_positives_raise_with_advice():
     check_window_frame("train", _frame(500, 100), guards)
 
 
-def test_short_history_trims_the_training_window_then_refuses(marts):
-    planned = plan_windows(marts.cutoff, load_config())
-    look_back = timedelta(days=14)
-    assert check_history(marts.start + timedelta(days=1), planned, 14, 4) == planned
+def test_the_horizon_comes_from_the_labels_mart_and_must_be_one(warehouse, marts):
+    with pytest.raises(ValueError, match="fct_user_labels_daily is missing or empty"):
+        label_horizon(warehouse)
+    load_marts(warehouse, marts)
+    assert label_horizon(warehouse) == 7
+    with warehouse.cursor() as cur:
+        cur.execute(
+            "update marts.fct_user_labels_daily set label_horizon_days = 30 where as_of_date = %s",
+            (marts.grid_dates[3],),
+        )
+    warehouse.commit()
+    with pytest.raises(ValueError, match=r"several horizons \[7, 30\].*one dbt var"):
+        train_and_register(warehouse, as_of=marts.cutoff, config=load_config())
+    with warehouse.cursor() as cur:
+        cur.execute("delete from marts.fct_user_labels_daily")
+        cur.execute("drop table marts.dim_as_of_dates")
+    warehouse.commit()
+    with pytest.raises(ValueError, match="missing or empty, so the label horizon is unknown"):
+        train_and_register(warehouse, as_of=marts.cutoff, config=load_config())
 
-    def starting(first_data_day):  # the first feature as-of date is the day after
-        return first_data_day + timedelta(days=1)
 
-    trimmed = check_history(starting(planned.train[3] - look_back), planned, 14, 4)
-    assert trimmed.train == planned.train[3:]
-    assert trimmed.test == planned.test and trimmed.calibration == planned.calibration
-    with pytest.raises(ValueError, match=r"Not enough history.*look-back 14.*at least 4 train"):
-        check_history(starting(planned.train[-3] - look_back), planned, 14, 4)
-    with pytest.raises(ValueError, match="is empty"):
-        check_history(None, planned, 14, 4)
+def test_without_the_as_of_dates_mart_training_says_to_build_it(marts_db, marts):
+    with marts_db.cursor() as cur:
+        cur.execute("drop table marts.dim_as_of_dates")
+    marts_db.commit()
+    with pytest.raises(ValueError, match="marts.dim_as_of_dates does not exist: build the marts"):
+        train_and_register(marts_db, as_of=marts.cutoff, config=load_config())
 
 
 def test_pipeline_guards_raise_and_register_nothing(marts_db, marts):
@@ -52,7 +65,7 @@ def test_pipeline_guards_raise_and_register_nothing(marts_db, marts):
         (load_config(guards={"min_eval_positives": 10**5}), marts.cutoff, "purchasers, fewer"),
         (load_config(), marts.cutoff + timedelta(days=3), "are not mature"),
         (load_config(windows={"min_history_days": 60}), marts.cutoff, "Not enough history"),
-        (load_config(label_horizon_days=5), marts.cutoff, "horizon of \\[7\\] days"),
+        (load_config(windows={"test_dates": 30}), marts.cutoff, "test window finds too few"),
     ]
     for config, as_of, message in cases:
         with pytest.raises(ValueError, match=message):

@@ -52,7 +52,7 @@ def test_status_thresholds():
 
 def test_scoring_records_drift_and_realized_metrics(champion_db, marts, config):
     conn, summary = champion_db
-    past = marts.cutoff - timedelta(days=20)  # its 7-day labels have matured
+    past = marts.grid_date_before(marts.cutoff - timedelta(days=20))  # 7-day labels matured
     score_propensity(conn, past)
     result = score(conn, score_date=marts.cutoff, config=config)
     assert result["model_version"] == summary["model_version"]

@@ -61,7 +61,11 @@ def test_champion_is_re_evaluated_on_the_challengers_window(marts_db, marts, con
 
 
 def test_weak_champion_is_replaced_and_rollback_restores_it(marts_db, marts):
-    weak_config = load_config(lightgbm={"num_boost_round": 1, "params": {"num_leaves": 2}})
+    weak_config = load_config(  # one stump, held to beating every baseline outright
+        lightgbm={"num_boost_round": 1, "params": {"num_leaves": 2}},
+        bgnbd={"as_feature": False},
+        promotion={"baseline_noise_z": 0},
+    )
     weak = train_and_register(marts_db, as_of=marts.cutoff - timedelta(days=1), config=weak_config)
     assert weak["status"] == "rejected", weak
     assert "does NOT beat" in weak["verdict"]

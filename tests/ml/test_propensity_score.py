@@ -61,7 +61,7 @@ def test_reasons_are_marketer_words_for_positive_contributions(champion_db, mart
 
 def test_latest_view_has_one_row_per_user_and_is_granted(champion_db, marts):
     conn, summary = champion_db
-    old_day = marts.cutoff - timedelta(days=20)
+    old_day = marts.grid_date_before(marts.cutoff - timedelta(days=20))
     assert score_propensity(conn, old_day) == _users(marts, old_day)  # backfill a past date
     score_propensity(conn, marts.cutoff)
     with conn.cursor() as cur:
@@ -84,7 +84,7 @@ def test_latest_view_has_one_row_per_user_and_is_granted(champion_db, marts):
 
 def test_a_crash_mid_scoring_leaves_the_previous_scores(champion_db, marts, monkeypatch):
     conn, _ = champion_db
-    day = marts.cutoff - timedelta(days=1)
+    day = marts.grid_date_before(marts.cutoff - timedelta(days=1))
     score_propensity(conn, day, batch_size=100)
     before = _rows(conn, day)
     written = []

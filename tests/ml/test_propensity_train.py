@@ -7,26 +7,54 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
+from ml.bgnbd import FEATURE as BGNBD_FEATURE
 from ml.config import SHORT_HISTORY_CONFIG, load_config, packaged_config_path
-from ml.features import load_scoring_frame, load_training_frame
+from ml.evaluate import probability_metrics
+from ml.features import labels_of, load_scoring_frame
 from ml.model import PropensityModel
-from ml.pipeline import train_and_register
+from ml.pipeline import fit_bgnbd, load_training_data, train_and_register
 from ml.registry import get_model, list_models
 from ml.score import score_propensity
-from ml.train import split_by_window, train_model
-from ml.windows import plan_windows
+from ml.train import train_model
 from tests.ml.factories import load_marts, simulate
 
+LIFETIME_AND_ORDER_FEATURES = {
+    "tenure_days",
+    "orders_7d",
+    "orders_30d",
+    "orders_90d",
+    "revenue_7d",
+    "revenue_30d",
+    "revenue_90d",
+    "avg_order_value_90d",
+    "days_since_last_order",
+    "purchases_lifetime",
+    "purchase_days_lifetime",
+    "revenue_lifetime",
+    "days_since_first_purchase",
+    "days_since_last_purchase",
+    "avg_days_between_purchases",
+    "purchases_per_30d",
+    BGNBD_FEATURE,
+}
 
-def _frames(conn, cutoff, config):
-    windows = plan_windows(cutoff, config)
-    frame = load_training_frame(conn, windows.all_dates, config.label_horizon_days)
-    return split_by_window(frame, windows)
+
+def _training(conn, cutoff, config):
+    """The frames and BG/NBD fit train_and_register uses."""
+    data = load_training_data(conn, cutoff, config)
+    fit, why = fit_bgnbd(data.frames, data.windows, data.horizon_days, config)
+    assert why is None, why
+    return data.frames, fit
 
 
 @pytest.fixture(scope="module")
-def frames(readonly_marts_db, marts, config):
-    return _frames(readonly_marts_db, marts.cutoff, config)
+def training(readonly_marts_db, marts, config):
+    return _training(readonly_marts_db, marts.cutoff, config)
+
+
+@pytest.fixture(scope="module")
+def frames(training):
+    return training[0]
 
 
 @pytest.fixture(scope="module")
@@ -35,15 +63,15 @@ def scoring(readonly_marts_db, marts):
 
 
 @pytest.fixture(scope="module")
-def model(frames, config):
-    return train_model(frames, config).model
+def model(training, config):
+    return train_model(*training[:1], config, training[1]).model
 
 
 def test_same_data_and_config_give_the_same_model_and_scores(
     readonly_marts_db, marts, config, model, scoring
 ):
-    reloaded = _frames(readonly_marts_db, marts.cutoff, config)
-    again = train_model(reloaded, config).model
+    reloaded, fit = _training(readonly_marts_db, marts.cutoff, config)
+    again = train_model(reloaded, config, fit).model
     assert again.model_string == model.model_string
     assert again.to_artifact() == model.to_artifact()
     np.testing.assert_array_equal(again.predict(scoring), model.predict(scoring))
@@ -53,6 +81,29 @@ def test_artifact_round_trip_scores_identically(model, scoring):
     restored = PropensityModel.from_artifact(model.to_artifact())
     np.testing.assert_array_equal(model.predict(scoring), restored.predict(scoring))
     assert restored.spec == model.spec
+    assert restored.bgnbd == model.bgnbd is not None
+
+
+def test_the_bgnbd_feature_is_the_training_time_transform_everywhere(model, frames, scoring):
+    """Fitted on the last training date only, stored in the artifact, recomputed from each
+    frame's own lifetime columns: the same user and date give the same value in every path."""
+    assert BGNBD_FEATURE in model.spec.features
+    assert model.bgnbd.fitted_on == max(frames["train"]["as_of_date"])
+    restored = PropensityModel.from_artifact(model.to_artifact())
+    np.testing.assert_array_equal(
+        restored.matrix(scoring)[BGNBD_FEATURE], model.matrix(scoring)[BGNBD_FEATURE]
+    )
+    assert (model.matrix(scoring)[BGNBD_FEATURE] > 0).all()
+    # a recent repeat buyer expects more purchases than a one-time buyer of long ago
+    prepared = model.prepare(scoring).set_index("user_id")
+    repeat = prepared[(prepared["purchase_days_lifetime"] >= 3)]
+    lapsed = prepared[
+        (prepared["purchase_days_lifetime"] == 1) & (prepared["days_since_last_purchase"] > 45)
+    ]
+    assert repeat[BGNBD_FEATURE].median() > 1.5 * lapsed[BGNBD_FEATURE].median()
+    # a scoring frame without the lifetime columns cannot be scored
+    with pytest.raises(ValueError, match="purchase_days_lifetime"):
+        model.predict(scoring.drop(columns=["purchase_days_lifetime"]))
 
 
 def test_shap_contributions_plus_base_value_equal_the_raw_score(model, scoring):
@@ -64,16 +115,55 @@ def test_shap_contributions_plus_base_value_equal_the_raw_score(model, scoring):
     assert np.ptp(contributions[:, -1]) == 0
 
 
-def test_calibration_keeps_the_ranking_and_stays_in_range(model, scoring, frames):
-    matrix = model.matrix(scoring)
-    raw, probabilities = model.raw_scores(matrix), model.probabilities(matrix)
+def test_platt_keeps_the_ranking_and_isotonic_is_monotone(training, scoring):
+    frames, fit = training
+    platt = train_model(frames, load_config(calibration={"method": "platt"}), fit).model
+    matrix = platt.matrix(scoring)
+    raw, probabilities = platt.raw_scores(matrix), platt.probabilities(matrix)
     assert ((probabilities > 0) & (probabilities < 1)).all()
     order = np.argsort(raw, kind="stable")
     np.testing.assert_array_equal(order, np.argsort(probabilities, kind="stable"))
     isotonic = load_config(calibration={"method": "isotonic"})
-    iso = train_model(frames, isotonic).model.probabilities(matrix)
+    iso = train_model(frames, isotonic, fit).model.probabilities(matrix)
     assert ((iso >= 0) & (iso <= 1)).all()
     assert np.all(np.diff(iso[order]) >= -1e-12)  # non-decreasing in the raw score
+
+
+def test_platt_bgnbd_rises_with_the_raw_score_and_breaks_its_ties(model, scoring):
+    assert model.calibrator.to_dict()["method"] == "platt_bgnbd"
+    assert model.calibrator.slope > 0 and model.calibrator.bgnbd_slope >= 0.01
+    matrix = model.matrix(scoring)
+    raw, probabilities = model.raw_scores(matrix), model.probabilities(matrix)
+    assert ((probabilities > 0) & (probabilities < 1)).all()
+    # for a fixed BG/NBD expectation the probability rises with the raw score, and for a
+    # fixed raw score with the expectation
+    same = matrix.assign(**{BGNBD_FEATURE: 0.5})
+    ordered = np.argsort(raw, kind="stable")
+    assert np.all(np.diff(model.calibrator(raw, same)[ordered]) >= 0)
+    more = matrix.assign(**{BGNBD_FEATURE: matrix[BGNBD_FEATURE] * 2})
+    assert np.all(model.calibrator(raw, more) > probabilities)
+
+
+def test_platt_bgnbd_orders_the_users_platt_leaves_tied(warehouse):
+    """Orders-only data: many users share every tree leaf (no recent order, one lifetime
+    purchase). Platt publishes them as one probability and their deciles fall by row order;
+    platt_bgnbd orders them by purchase history, at no cost in AUC."""
+    shop = simulate(n_users=2000, n_days=120, seed=11, orders_only=True)
+    load_marts(warehouse, shop, with_truth=False)
+    results = {}
+    for method in ("platt", "platt_bgnbd"):
+        config = load_config(calibration={"method": method})
+        frames, fit = _training(warehouse, shop.cutoff, config)
+        model = train_model(frames, config, fit).model
+        probabilities = model.predict(frames["test"])
+        results[method] = probability_metrics(labels_of(frames["test"]), probabilities)
+    platt, ours = results["platt"], results["platt_bgnbd"]
+    assert platt["largest_tie_share"] > 0.2 and platt["tied_decile_boundaries"] >= 5
+    # what stays tied is users with the same purchase history to the day
+    assert ours["largest_tie_share"] < 0.01 and ours["tied_decile_boundaries"] <= 3
+    assert ours["distinct_scores"] > 4 * platt["distinct_scores"]
+    assert ours["roc_auc"] >= platt["roc_auc"] - 0.002
+    assert abs(ours["calibration_in_the_large"]) < 0.02
 
 
 def test_orders_only_data_trains_and_scores(warehouse, orders_only_marts, config):
@@ -81,17 +171,7 @@ def test_orders_only_data_trains_and_scores(warehouse, orders_only_marts, config
     summary = train_and_register(warehouse, as_of=orders_only_marts.cutoff, config=config)
     record = get_model(warehouse, "propensity", summary["model_version"], with_artifact=False)
     used = set(record.features["features"])
-    assert used <= {
-        "tenure_days",
-        "orders_7d",
-        "orders_30d",
-        "orders_90d",
-        "revenue_7d",
-        "revenue_30d",
-        "revenue_90d",
-        "avg_order_value_90d",
-        "days_since_last_order",
-    }
+    assert BGNBD_FEATURE in used and used <= LIFETIME_AND_ORDER_FEATURES
     assert "views_7d" in record.features["dropped"]
     assert record.metrics["baselines"]["oracle"] is None
     assert summary["metrics"]["roc_auc"] > 0.6
@@ -101,6 +181,33 @@ def test_orders_only_data_trains_and_scores(warehouse, orders_only_marts, config
         warehouse, orders_only_marts.cutoff, model_version=summary["model_version"]
     )
     assert rows == int((orders_only_marts.features["as_of_date"] == orders_only_marts.cutoff).sum())
+
+
+@pytest.mark.parametrize(
+    ("horizon", "days", "purge"), [(7, 90, None), (30, 200, None), (90, 420, 30)]
+)
+def test_training_takes_the_horizon_from_the_labels_mart(warehouse, horizon, days, purge):
+    """7, 30 and 90 days: the windows, the labels, the BG/NBD expectation and the registry all
+    follow the horizon the mart was built with (a 90-day horizon with a 30-day purge: four
+    90-day purges would need 14 months of data before the first training date)."""
+    shop = simulate(n_users=300, n_days=days, seed=3, horizon=horizon)
+    load_marts(warehouse, shop)
+    config = load_config(
+        windows={"purge_days": purge}, guards={"min_train_rows": 500, "min_eval_rows": 100}
+    )
+    summary = train_and_register(warehouse, as_of=shop.cutoff, config=config)
+    assert summary["horizon_days"] == horizon
+    windows = summary["windows"]
+    assert windows["horizon_days"] == horizon
+    assert windows["test"]["end"] == str(
+        shop.grid_date_before(shop.cutoff - timedelta(days=horizon))
+    )
+    record = get_model(warehouse, "propensity", summary["model_version"])
+    assert record.label_horizon_days == horizon
+    assert record.load().bgnbd.horizon_days == horizon
+    assert record.metrics["baselines"]["bgnbd"]["fit"]["horizon_days"] == horizon
+    assert summary["metrics"]["roc_auc"] > 0.6
+    assert summary["status"] in ("champion", "rejected")
 
 
 def test_pipeline_reruns_give_the_same_version(marts_db, marts, config):
@@ -132,5 +239,6 @@ def test_short_history_config_trains_where_the_defaults_refuse(warehouse):
     short = load_config(packaged_config_path(SHORT_HISTORY_CONFIG))
     summary = train_and_register(warehouse, as_of=young.cutoff, config=short)
     assert summary["rows"]["train"] >= short.guards.min_train_rows
-    assert summary["windows"]["test"]["end"] == str(young.cutoff - timedelta(days=7))
+    last_test = young.grid_date_before(young.cutoff - timedelta(days=7))
+    assert summary["windows"]["test"]["end"] == str(last_test)
     assert summary["metrics"]["roc_auc"] > 0.6
