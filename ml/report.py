@@ -281,6 +281,17 @@ def _drift_section(monitoring: pd.DataFrame | None) -> str:
     return "<h2>Drift and realized performance (latest)</h2>" + _table(header, rows, classes)
 
 
+def _sample_note(metrics: dict) -> str:
+    sample = metrics.get("training_sample")
+    if not sample:
+        return ""
+    return (
+        f"<p>Trained on a fixed sample of {sample['fraction']:.1%} of the users of its "
+        f"{sample['dates']} training dates (windows.max_train_rows; every date of a sampled "
+        "user is kept, the evaluation windows are not sampled).</p>"
+    )
+
+
 def render_report(record: RegisteredModel, monitoring: pd.DataFrame | None = None) -> str:
     """The full HTML page for one registered version."""
     m = record.metrics
@@ -303,7 +314,8 @@ def render_report(record: RegisteredModel, monitoring: pd.DataFrame | None = Non
         f"UTC on data before {record.training_cutoff} · label: at least one order within "
         f"{record.label_horizon_days} days of the as-of date · best iteration "
         f"{m.get('best_iteration')}</p>"
-        f"<p class='verdict'>{escape(record.verdict or '')}<br>"
+        + _sample_note(m)
+        + f"<p class='verdict'>{escape(record.verdict or '')}<br>"
         f"{escape(record.decision_reason or '')}</p>"
         "<h2>Time windows (as-of dates)</h2>"
         + _table(["window", "first", "last", "dates", "rows", "purchasers"], window_rows)
