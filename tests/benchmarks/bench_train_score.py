@@ -28,6 +28,7 @@ from threadpoolctl import threadpool_limits
 
 from aimass.testing import temporary_database
 from aimass.warehouse import ensure_layout
+from ml.bgnbd import fit_at
 from ml.config import load_config
 from ml.features import labels_of, load_scoring_frame, load_training_frame, prepare_matrix
 from ml.registry import promote, register
@@ -35,10 +36,11 @@ from ml.score import score_frame, score_propensity, write_scores
 from ml.train import split_by_window, train_model
 from ml.windows import plan_windows
 from tests.benchmarks.common import peak_rss_mb
-from tests.ml.factories import load_marts, simulate
+from tests.ml.factories import is_grid_date, load_marts, simulate
 
 N_DAYS = 90
 START = date(2024, 1, 1)
+HORIZON = 7  # the factory's label horizon
 
 
 CPU_SECONDS: list[float] = []
@@ -80,7 +82,9 @@ def hist_gradient_boosting(frames, spec, config) -> HistGradientBoostingClassifi
 
 def bench_training(train_users: int) -> tuple[object, dict, dict]:
     config = load_config()
-    windows = plan_windows(START + timedelta(days=N_DAYS), config)
+    cutoff = START + timedelta(days=N_DAYS)
+    grid = [d for d in (START + timedelta(days=a) for a in range(1, N_DAYS)) if is_grid_date(d, 3)]
+    windows = plan_windows(cutoff, grid, HORIZON, config.windows, first_data_day=START)
     offsets = {(d - START).days for d in windows.all_dates}
     marts = simulate(n_users=train_users, n_days=N_DAYS, start=START, seed=7, as_of_days=offsets)
     with temporary_database("aimass_bench") as url:
@@ -88,13 +92,13 @@ def bench_training(train_users: int) -> tuple[object, dict, dict]:
         try:
             ensure_layout(conn)
             _, load_s = _timed(load_marts, conn, marts)
-            frame, read_s = _timed(
-                load_training_frame, conn, windows.all_dates, config.label_horizon_days
-            )
+            frame, read_s = _timed(load_training_frame, conn, windows.all_dates, HORIZON)
         finally:
             conn.close()
     frames = split_by_window(frame, windows)
-    result, lgb_s = _timed(train_model, frames, config)
+    fit, _ = fit_at(frames["train"], windows.train[-1], HORIZON, config.bgnbd.min_customers)
+    result, lgb_s = _timed(train_model, frames, config, fit)
+    frames = {name: result.model.prepare(part) for name, part in frames.items()}
     lgb_cpu = CPU_SECONDS[-1]
     test_y = labels_of(frames["test"])
     lgb_auc = roc_auc_score(test_y, result.model.predict(frames["test"]))
@@ -140,7 +144,7 @@ def bench_scoring(result, meta: dict, score_users: int, repeat: int) -> dict:
                 model_name="propensity",
                 artifact=result.model.to_artifact(),
                 windows=meta["windows"],
-                label_horizon_days=config.label_horizon_days,
+                label_horizon_days=HORIZON,
                 params=result.params,
                 features=result.model.spec.to_dict(),
                 metrics={},
