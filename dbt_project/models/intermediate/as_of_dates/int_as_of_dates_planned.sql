@@ -30,18 +30,26 @@ bounds as (
 
 ),
 
+grid_window as (
+
+    select
+        greatest(
+            bounds.earliest_as_of_date, bounds.latest_as_of_date - {{ history }}
+        ) as first_grid_day,
+        bounds.latest_as_of_date as last_grid_day
+    from bounds
+
+),
+
 grid as (
 
     select
-        grid_day::date as as_of_date,
+        grid_window.first_grid_day + day_offset as as_of_date,
         'grid' as reason
-    from bounds
-    cross join lateral generate_series(
-        greatest(bounds.earliest_as_of_date, bounds.latest_as_of_date - {{ history }})::timestamp,
-        bounds.latest_as_of_date::timestamp,
-        interval '1 day'
-    ) as grid_day
-    where (grid_day::date - date '1970-01-01') % {{ spacing }} = 0
+    from grid_window
+    cross join
+        generate_series(0, grid_window.last_grid_day - grid_window.first_grid_day) as day_offset
+    where (grid_window.first_grid_day + day_offset - date '1970-01-01') % {{ spacing }} = 0
 
 ),
 

@@ -28,8 +28,8 @@ planned as (
 
 rebuild_window as (
 
+    {%- if is_incremental() %}
     select
-        {%- if is_incremental() %}
         coalesce(
             least(
                 {{ earliest_day_loaded_since_watermark(ref('int_user_category_days_aggregated')) }}
@@ -38,9 +38,9 @@ rebuild_window as (
             ),
             '-infinity'::date
         ) as first_as_of_date
-        {%- else %}
-        '-infinity'::date as first_as_of_date
-        {%- endif %}
+    {%- else %}
+    select '-infinity'::date as first_as_of_date
+    {%- endif %}
 
 ),
 

@@ -30,8 +30,8 @@ calendar as (
 
 rebuild_window as (
 
+    {%- if is_incremental() %}
     select
-        {%- if is_incremental() %}
         coalesce(
             least(
                 {{ earliest_day_loaded_since_watermark(ref('int_user_days_aggregated')) }},
@@ -39,10 +39,11 @@ rebuild_window as (
             ),
             calendar.first_data_day
         ) as rebuild_from
-        {%- else %}
-        calendar.first_data_day as rebuild_from
-        {%- endif %}
     from calendar
+    {%- else %}
+    select calendar.first_data_day as rebuild_from
+    from calendar
+    {%- endif %}
 
 ),
 

@@ -24,22 +24,29 @@ users as (
         known_since_date
     from {{ ref('int_users_unioned') }}
 
+),
+
+built as (
+
+    {%- if is_incremental() %}
+    select * from {{ this }}
+    {%- else %}
+    select
+        null::text as user_id,
+        null::date as known_since_date
+    where false
+    {%- endif %}
+
 )
 
 select
     users.user_id,
     users.known_since_date,
-    {%- if is_incremental() %}
     built.user_id is not null as is_restarted,
-    {%- else %}
-    false as is_restarted,
-    {%- endif %}
     '{{ invocation_id }}'::text as started_by_invocation
 from users
-{%- if is_incremental() %}
-left join {{ this }} as built
+left join built
     on users.user_id = built.user_id
 where
     built.user_id is null
     or built.known_since_date is distinct from users.known_since_date
-{%- endif %}

@@ -135,7 +135,8 @@ features as (
 
     select *
     from {{ ref('fct_user_features_daily') }}
-    where as_of_date = any((select rebuilt_offer_dates.offer_dates from rebuilt_offer_dates)::date[])
+    where
+        as_of_date = any((select rebuilt_offer_dates.offer_dates from rebuilt_offer_dates)::date[])
     union all
     select *
     from {{ ref('fct_user_features_daily') }}
@@ -178,7 +179,7 @@ outcomes as (
     left join user_days
         on
             offers.user_id = user_days.user_id
-            and user_days.activity_date >= offers.offer_date
+            and offers.offer_date <= user_days.activity_date
             and user_days.activity_date < offers.offer_date + offers.horizon_days
     group by offers.coupon_campaign_id, offers.user_id
 

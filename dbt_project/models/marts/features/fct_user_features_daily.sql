@@ -26,7 +26,9 @@
 {%- set lifetime_measures = ['purchases', 'purchase_days', 'purchase_revenue'] %}
 {%- set read_measures = (window_measures.values() | sum(start=[])) + lifetime_measures %}
 {%- set read_measures = read_measures | unique | list %}
-{%- set read_days = ['first_purchase_date', 'last_event_date', 'last_order_date', 'last_purchase_date'] %}
+{%- set read_days = [
+    'first_purchase_date', 'last_event_date', 'last_order_date', 'last_purchase_date',
+] %}
 -- One row per (user_id, as_of_date) for the planned as-of dates (int_as_of_dates_planned: the
 -- training grid, the scoring day, the coupon offer dates) and the users known before
 -- as_of_date: what was known about the user at 00:00 UTC of as_of_date. Point in time: every
@@ -48,15 +50,15 @@ planned as (
 
 rebuild_window as (
 
+    {%- if is_incremental() %}
     select
-        {%- if is_incremental() %}
         coalesce(
             least({{ first_day_rebuilt() }} + 1, {{ lookback_start_day('as_of_date') }}),
             '-infinity'::date
         ) as first_as_of_date
-        {%- else %}
-        '-infinity'::date as first_as_of_date
-        {%- endif %}
+    {%- else %}
+    select '-infinity'::date as first_as_of_date
+    {%- endif %}
 
 ),
 
@@ -198,29 +200,34 @@ framed as (
     select
         user_id,
         point_date as as_of_date,
-        is_as_of_date,
+        {%- for day in read_days %}
+        max({{ day }}) over up_to_the_day_before as {{ day }},
+        {%- endfor %}
         {%- for measure in read_measures %}
         max(cum_{{ measure }}) over up_to_the_day_before as closing_{{ measure }},
         {%- endfor %}
         {%- for days, measures in window_measures.items() %}
         {%- for measure in measures %}
-        max(cum_{{ measure }}) over before_{{ days }}d_window as opening_{{ days }}d_{{ measure }},
+        max(cum_{{ measure }}) over before_{{ days }}d_window
+            as opening_{{ days }}d_{{ measure }},
         {%- endfor %}
         {%- endfor %}
-        {%- for day in read_days %}
-        max({{ day }}) over up_to_the_day_before as {{ day }}{% if not loop.last %},{% endif %}
-        {%- endfor %}
+        is_as_of_date
     from points
     window
         by_user as (partition by user_id order by point_date),
         up_to_the_day_before as (
             by_user range between unbounded preceding and interval '1 day' preceding
+        ),
+        before_7d_window as (
+            by_user range between unbounded preceding and interval '8 days' preceding
+        ),
+        before_30d_window as (
+            by_user range between unbounded preceding and interval '31 days' preceding
+        ),
+        before_90d_window as (
+            by_user range between unbounded preceding and interval '91 days' preceding
         )
-        {%- for days in window_measures %},
-        before_{{ days }}d_window as (
-            by_user range between unbounded preceding and interval '{{ days + 1 }} days' preceding
-        )
-        {%- endfor %}
 
 ),
 

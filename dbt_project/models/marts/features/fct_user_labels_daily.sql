@@ -38,8 +38,8 @@ calendar as (
 
 rebuild_window as (
 
+    {%- if is_incremental() %}
     select
-        {%- if is_incremental() %}
         coalesce(
             -- a changed day d moves the labels of as-of dates d - H + 1 .. d; a changed horizon
             -- rebuilds every as-of date
@@ -60,9 +60,9 @@ rebuild_window as (
             end,
             '-infinity'::date
         ) as first_as_of_date
-        {%- else %}
-        '-infinity'::date as first_as_of_date
-        {%- endif %}
+    {%- else %}
+    select '-infinity'::date as first_as_of_date
+    {%- endif %}
 
 ),
 
