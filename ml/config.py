@@ -42,7 +42,7 @@ class WindowConfig:
     purge_days: int | None = None
     min_history_days: int = 14
     min_train_dates: int = 4
-    max_train_rows: int = 2_000_000
+    max_train_rows: int = 1_000_000
     sample_seed: str = "aimass"
 
 
