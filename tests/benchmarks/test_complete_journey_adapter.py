@@ -16,7 +16,7 @@ from aimass.ingest import run_source
 from aimass.settings import Settings
 from tests.benchmarks.real_shop import complete_journey as cj
 
-PII_KEY = "complete-journey-test-key-0123456789"
+PII_KEY = "test-pii-key-0123456789abcdef"
 
 
 def journey() -> dict[str, pd.DataFrame]:
