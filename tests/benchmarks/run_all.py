@@ -465,6 +465,7 @@ def render(report: dict) -> str:
                 for label, number, reference in real_shop_rows(n)[1:]:
                     lines.append(f"| {label} | {number} | {reference} | (same process) |")
         lines.append("")
+        lines += earlier_table(entry)
     for name in DEFAULT_SIZES:
         if name not in report["sizes"]:
             size = SIZES[name]
@@ -536,6 +537,45 @@ def kept_stages(entry: dict) -> dict:
     }
 
 
+def with_earlier(stage: str, result: dict, old: dict | None) -> dict:
+    """`result` with the headline figures of the run it replaces (`earlier`), so the report
+    shows every figure next to its previous measurement; a re-run at the same revision keeps
+    the comparison with the revision before."""
+    if old is None or not result.get("ok"):
+        return result
+    if old.get("revision") == result.get("revision") and "earlier" in old:
+        return {**result, "earlier": old["earlier"]}
+    if not old.get("ok"):
+        return result
+    earlier = {key: old.get(key) for key in ("revision", "measured_at", "cpu")}
+    return {**result, "earlier": {**earlier, "figures": headline(stage, old["numbers"])}}
+
+
+def earlier_table(entry: dict) -> list[str]:
+    """Each stage's headline figures next to those of its previous run (`with_earlier`)."""
+    rows = []
+    for stage, result in entry["stages"].items():
+        earlier = result.get("earlier")
+        if not result.get("ok") or not earlier:
+            continue
+        now = headline(stage, result["numbers"])
+        when = f"{earlier['revision']}, {str(earlier['measured_at'])[:10]}"
+        for figure, before in earlier["figures"].items():
+            value = now.get(figure)
+            ratio = f"{value / before:.2f}×" if value is not None and before else "–"
+            rows.append(f"| {figure} | {_fmt(before)} ({when}) | {_fmt(value)} | {ratio} |")
+    if not rows:
+        return []
+    return [
+        "Against the previous measurement of each stage:",
+        "",
+        "| figure | before (revision, date) | now | now/before |",
+        "|---|---|---|---|",
+        *rows,
+        "",
+    ]
+
+
 def measured_line(entry: dict, machine_cpu: str) -> str:
     """When, at which revision and, where it was another, on which CPU the size's stages were
     measured (several runs, after --stage)."""
@@ -592,11 +632,16 @@ def main(argv: list[str] | None = None) -> int:
     report["machine"] = machine_info()
     cpu = report["machine"]["cpu"]
     for name in args.size or DEFAULT_SIZES:
-        kept = kept_stages(report["sizes"].get(name, {})) if args.stage else {}
+        previous = kept_stages(report["sizes"].get(name, {}))
+        kept = previous if args.stage else {}
 
-        def save(entry: dict, name: str = name, kept: dict = kept) -> None:
+        def save(entry: dict, name: str = name, kept: dict = kept, previous=previous) -> None:
             # stages not run this time (--stage) keep their earlier numbers
-            report["sizes"][name] = {**entry, "stages": {**kept, **entry["stages"]}}
+            stages = {
+                stage: with_earlier(stage, result, previous.get(stage))
+                for stage, result in entry["stages"].items()
+            }
+            report["sizes"][name] = {**entry, "stages": {**kept, **stages}}
             path.write_text(json.dumps(report, indent=2, default=str) + "\n")
             (args.results / "report.md").write_text(render(report))
 
