@@ -54,6 +54,44 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- The planned as-of dates a run builds: from `first_as_of_date` of the one-row CTE
+    `rebuild_window` on ('-infinity' builds all) and, on an incremental run, every planned date
+    the model does not hold yet. -#}
+{% macro as_of_dates_to_build(rebuild_window='rebuild_window') -%}
+    select planned.as_of_date
+    from {{ ref('int_as_of_dates_planned') }} as planned
+    cross join {{ rebuild_window }}
+    where
+        planned.as_of_date >= {{ rebuild_window }}.first_as_of_date
+        {%- if is_incremental() %}
+        or not (planned.as_of_date = any({{ built_as_of_dates() }}))
+        {%- endif %}
+{%- endmacro %}
+
+{#- The (user_id, as_of_date) rows a per-user as-of-date mart builds: every user known before
+    each date of the CTE `dates_to_build`, and the users started in this invocation on the other
+    planned dates. -#}
+{% macro as_of_population(dates_to_build='dates_to_build') -%}
+    select
+        users.user_id,
+        {{ dates_to_build }}.as_of_date
+    from {{ ref('int_users_unioned') }} as users
+    inner join {{ dates_to_build }}
+        on users.known_since_date < {{ dates_to_build }}.as_of_date
+
+    union all
+
+    select
+        started_users.user_id,
+        planned.as_of_date
+    from ({{ users_started_by_invocation() }}) as started_users
+    inner join {{ ref('int_as_of_dates_planned') }} as planned
+        on started_users.known_since_date < planned.as_of_date
+    left join {{ dates_to_build }}
+        on planned.as_of_date = {{ dates_to_build }}.as_of_date
+    where {{ dates_to_build }}.as_of_date is null
+{%- endmacro %}
+
 {#- (user_id, known_since_date) of the users int_users_tracked started in this invocation: new
     users and restarted ones. None on a full build, which builds every user anyway. -#}
 {% macro users_started_by_invocation() -%}

@@ -20,12 +20,6 @@
 -- rows (or the look-back), and the planned dates not built yet.
 with
 
-planned as (
-
-    select as_of_date from {{ ref('int_as_of_dates_planned') }}
-
-),
-
 rebuild_window as (
 
     {%- if is_incremental() %}
@@ -46,14 +40,7 @@ rebuild_window as (
 
 dates_to_build as (
 
-    select planned.as_of_date
-    from planned
-    cross join rebuild_window
-    where
-        planned.as_of_date >= rebuild_window.first_as_of_date
-        {%- if is_incremental() %}
-        or not (planned.as_of_date = any({{ built_as_of_dates() }}))
-        {%- endif %}
+    {{ as_of_dates_to_build() }}
 
 ),
 

@@ -42,12 +42,6 @@
 -- depends_on: {{ ref('int_users_tracked') }}
 with
 
-planned as (
-
-    select as_of_date from {{ ref('int_as_of_dates_planned') }}
-
-),
-
 rebuild_window as (
 
     {%- if is_incremental() %}
@@ -64,14 +58,7 @@ rebuild_window as (
 
 dates_to_build as (
 
-    select planned.as_of_date
-    from planned
-    cross join rebuild_window
-    where
-        planned.as_of_date >= rebuild_window.first_as_of_date
-        {%- if is_incremental() %}
-        or not (planned.as_of_date = any({{ built_as_of_dates() }}))
-        {%- endif %}
+    {{ as_of_dates_to_build() }}
 
 ),
 
@@ -92,24 +79,7 @@ started_users as (
 -- started users on the other planned dates
 population as (
 
-    select
-        users.user_id,
-        dates_to_build.as_of_date
-    from users
-    inner join dates_to_build
-        on users.known_since_date < dates_to_build.as_of_date
-
-    union all
-
-    select
-        started_users.user_id,
-        planned.as_of_date
-    from started_users
-    inner join planned
-        on started_users.known_since_date < planned.as_of_date
-    left join dates_to_build
-        on planned.as_of_date = dates_to_build.as_of_date
-    where dates_to_build.as_of_date is null
+    {{ as_of_population() }}
 
 ),
 
