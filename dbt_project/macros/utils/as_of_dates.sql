@@ -109,6 +109,24 @@
     {%- endif %}
 {%- endmacro %}
 
+{#- A lateral subquery: the running totals `cum_<measure>` of `measures` and the `day_columns`
+    of the user's latest row of int_user_days_accumulated on or before `day`, so the totals up
+    to that day; one probe of the model's (user_id, activity_date) index. -#}
+{% macro accumulated_as_of(user_id, day, measures, day_columns=[]) -%}
+    {%- set columns = [] -%}
+    {%- for measure in measures %}{% do columns.append('cum_' ~ measure) %}{% endfor -%}
+    select
+        {%- for column in columns + day_columns %}
+        accumulated.{{ column }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from {{ ref('int_user_days_accumulated') }} as accumulated
+    where
+        accumulated.user_id = {{ user_id }}
+        and accumulated.activity_date <= {{ day }}
+    order by accumulated.activity_date desc
+    limit 1
+{%- endmacro %}
+
 {#- The first activity day this invocation rebuilt in int_user_days_accumulated (null when it
     rebuilt none): running totals may have changed from here on. -#}
 {% macro first_day_rebuilt() -%}

@@ -47,14 +47,32 @@ rebuild_window as (
 
 ),
 
--- each user's totals on the last active day before the rebuilt days (none on a full build)
+user_days as (
+
+    select
+        *,
+        case when purchases > 0 then 1 else 0 end as purchase_days
+    from {{ ref('int_user_days_aggregated') }}
+    where activity_date >= (select rebuild_window.rebuild_from from rebuild_window)
+
+),
+
+-- each rebuilt user's totals on their last active day before the rebuilt days (none on a
+-- full build): one index probe per user, not a scan of the history
 carried as (
 
     {%- if is_incremental() %}
-    select distinct on (built.user_id) built.*
-    from {{ this }} as built
-    where built.activity_date < (select rebuild_window.rebuild_from from rebuild_window)
-    order by built.user_id asc, built.activity_date desc
+    select built.*
+    from (select distinct user_days.user_id from user_days) as rebuilt_users
+    inner join lateral (
+        select older.*
+        from {{ this }} as older
+        where
+            older.user_id = rebuilt_users.user_id
+            and older.activity_date < (select rebuild_window.rebuild_from from rebuild_window)
+        order by older.activity_date desc
+        limit 1
+    ) as built on true
     {%- else %}
     select
         {%- for measure in counts %}
@@ -70,16 +88,6 @@ carried as (
         null::date as last_purchase_date
     where false
     {%- endif %}
-
-),
-
-user_days as (
-
-    select
-        *,
-        case when purchases > 0 then 1 else 0 end as purchase_days
-    from {{ ref('int_user_days_aggregated') }}
-    where activity_date >= (select rebuild_window.rebuild_from from rebuild_window)
 
 ),
 

@@ -1,3 +1,7 @@
+{%- set measures = [
+    'active_days', 'sessions', 'events', 'purchases', 'purchase_revenue', 'ad_impressions',
+    'ad_clicks',
+] %}
 -- One row per user: how active the user has been, all time and over the 30 days up to the last
 -- loaded day: active days, last activity, sessions, orders, conversion rate, device share and
 -- ad click-through rate overall and on the user's best channel.
@@ -37,25 +41,6 @@ calendar as (
 
     select min(last_data_day) as last_data_day
     from {{ ref('int_calendar_days_spined') }}
-
-),
-
--- running totals up to the last data day and up to 30 days before: each user's latest active
--- day on or before it
-latest as (
-
-    select distinct on (accumulated.user_id) accumulated.*
-    from {{ ref('int_user_days_accumulated') }} as accumulated
-    order by accumulated.user_id asc, accumulated.activity_date desc
-
-),
-
-before_30_days as (
-
-    select distinct on (accumulated.user_id) accumulated.*
-    from {{ ref('int_user_days_accumulated') }} as accumulated
-    where accumulated.activity_date <= (select calendar.last_data_day - 30 from calendar)
-    order by accumulated.user_id asc, accumulated.activity_date desc
 
 ),
 
@@ -118,7 +103,7 @@ best_channel as (
 )
 
 select
-    (select calendar.last_data_day + 1 from calendar) as as_of_date,
+    calendar.last_data_day + 1 as as_of_date,
     users.user_id,
     users.known_since_date,
     coalesce(latest.cum_active_days, 0)::integer as active_days_total,
@@ -158,10 +143,17 @@ select
     best_channel.best_ctr_channel_30d,
     best_channel.best_channel_ctr_30d
 from users
-left join latest
-    on users.user_id = latest.user_id
-left join before_30_days
-    on users.user_id = before_30_days.user_id
+cross join calendar
+-- running totals up to the last data day and up to 30 days before: each user's latest active
+-- day on or before it
+left join lateral (
+    {{ accumulated_as_of(
+        'users.user_id', 'calendar.last_data_day', measures, ['last_event_date', 'last_order_date']
+    ) }}
+) as latest on true
+left join lateral (
+    {{ accumulated_as_of('users.user_id', 'calendar.last_data_day - 30', measures) }}
+) as before_30_days on true
 left join device_share
     on users.user_id = device_share.user_id
 left join best_channel

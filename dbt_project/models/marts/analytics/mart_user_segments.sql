@@ -10,12 +10,6 @@ users as (
 
 ),
 
-accumulated as (
-
-    select * from {{ ref('int_user_days_accumulated') }}
-
-),
-
 calendar as (
 
     select min(last_data_day) as last_data_day
@@ -24,23 +18,23 @@ calendar as (
 ),
 
 -- running totals up to the last data day: each user's latest active day
-latest as (
-
-    select distinct on (accumulated.user_id) accumulated.*
-    from accumulated
-    order by accumulated.user_id asc, accumulated.activity_date desc
-
-),
-
 purchasers as (
 
     select
-        latest.user_id,
+        users.user_id,
         calendar.last_data_day + 1 - latest.last_purchase_date as recency_days,
         latest.cum_purchases as frequency,
         latest.cum_purchase_revenue as monetary
-    from latest
+    from users
     cross join calendar
+    left join lateral (
+        {{ accumulated_as_of(
+            'users.user_id',
+            'calendar.last_data_day',
+            ['purchases', 'purchase_revenue'],
+            ['last_purchase_date'],
+        ) }}
+    ) as latest on true
     where latest.cum_purchases > 0
 
 ),

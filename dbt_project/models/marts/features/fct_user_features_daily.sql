@@ -34,8 +34,9 @@
 -- as_of_date: what was known about the user at 00:00 UTC of as_of_date. Point in time: every
 -- value uses rows with timestamps < as_of_date only. A w-day window is the days
 -- as_of_date - w .. as_of_date - 1: the running totals of int_user_days_accumulated up to
--- A - 1 minus those up to A - w - 1, each read as the maximum over a window frame of the
--- user's active days (one sort of active days and as-of points, no join per day).
+-- A - 1 minus those up to A - w - 1: on a full build each read as the maximum over a window
+-- frame of the user's active days (one sort of active days and as-of points, no join per
+-- day), on an incremental one from the user's latest active day by index.
 -- Incremental runs build the planned dates from the day after the first day the accumulated
 -- model rebuilt (or the look-back), the planned dates not built yet, and every date of the
 -- users int_users_tracked started; the pre-hook forgets unplanned dates and restarted users.
@@ -68,13 +69,6 @@ users as (
 
 ),
 
--- users whose every planned as-of date is built
-started_users as (
-
-    {{ users_started_by_invocation() }}
-
-),
-
 -- the (user, as-of date) rows to build: everyone known before the dates to build, and the
 -- started users on the other planned dates
 population as (
@@ -83,6 +77,47 @@ population as (
 
 ),
 
+{%- if is_incremental() %}
+
+-- an incremental run builds few as-of dates: every running total is read from the user's
+-- latest active day on or before the day it is needed for (one index probe each)
+windows as (
+
+    select
+        population.user_id,
+        population.as_of_date,
+        {%- for days, measures in window_measures.items() %}
+        {%- for measure in measures %}
+        coalesce(closing.cum_{{ measure }}, 0)
+        - coalesce(opening_{{ days }}d.cum_{{ measure }}, 0) as {{ measure }}_{{ days }}d,
+        {%- endfor %}
+        {%- endfor %}
+        {%- for measure in lifetime_measures %}
+        coalesce(closing.cum_{{ measure }}, 0) as {{ measure }}_lifetime,
+        {%- endfor %}
+        {%- for day in read_days %}
+        closing.{{ day }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from population
+    left join lateral (
+        {{ accumulated_as_of(
+            'population.user_id', 'population.as_of_date - 1', read_measures, read_days
+        ) }}
+    ) as closing on true
+    {%- for days, measures in window_measures.items() %}
+    left join lateral (
+        {{ accumulated_as_of(
+            'population.user_id', 'population.as_of_date - ' ~ (days + 1), measures
+        ) }}
+    ) as opening_{{ days }}d on true
+    {%- endfor %}
+
+),
+
+{%- else %}
+
+-- a full build reads every planned date at once: one sort of the users' active days and the
+-- as-of points, each total the maximum over a window frame
 read_window as (
 
     select
@@ -110,8 +145,7 @@ carried_days as (
 
 ),
 
--- the active days the windows of the rows to build can reach, the carried ones, and all older
--- days of the started users
+-- the active days the windows of the rows to build can reach, and the carried ones
 active_days as (
 
     select accumulated.*
@@ -124,15 +158,6 @@ active_days as (
     union all
 
     select * from carried_days
-
-    union all
-
-    select accumulated.*
-    from accumulated
-    cross join read_window
-    where
-        accumulated.activity_date < read_window.read_from
-        and accumulated.user_id in (select started_users.user_id from started_users)
 
 ),
 
@@ -221,6 +246,8 @@ windows as (
     where framed.is_as_of_date
 
 ),
+
+{%- endif %}
 
 user_versions as (
 

@@ -15,8 +15,8 @@
 -- planned as-of dates, the users known before them): did the user place a purchase (an order
 -- not cancelled) with as_of_date <= order_ts < as_of_date + H days, and for how much. A label
 -- is mature once all H days of its window are loaded. The totals come from the running totals
--- of int_user_days_accumulated read as maxima over window frames: up to A - 1, and up to
--- A + H - 1 (or the last loaded day).
+-- of int_user_days_accumulated up to A - 1 and up to A + H - 1 (or the last loaded day): on a
+-- full build read as maxima over window frames, on an incremental one by index.
 -- Incremental runs build the planned dates whose window reaches the first day the accumulated
 -- model rebuilt (or the look-back), the planned dates not built yet, and every date of the
 -- users int_users_tracked started; a changed horizon rebuilds every date.
@@ -66,19 +66,46 @@ dates_to_build as (
 
 ),
 
--- users whose every planned as-of date is built
-started_users as (
-
-    {{ users_started_by_invocation() }}
-
-),
-
 population as (
 
     {{ as_of_population() }}
 
 ),
 
+{%- if is_incremental() %}
+
+-- an incremental run builds few as-of dates: the totals up to A - 1 and up to A + H - 1 are
+-- read from the user's latest active day on or before each (one index probe each)
+framed as (
+
+    select
+        population.user_id,
+        population.as_of_date,
+        true as is_as_of_date,
+        opening.cum_purchases as opening_purchases,
+        opening.cum_purchase_revenue as opening_purchase_revenue,
+        closing.cum_purchases as closing_purchases,
+        closing.cum_purchase_revenue as closing_purchase_revenue
+    from population
+    left join lateral (
+        {{ accumulated_as_of(
+            'population.user_id', 'population.as_of_date - 1', ['purchases', 'purchase_revenue']
+        ) }}
+    ) as opening on true
+    left join lateral (
+        {{ accumulated_as_of(
+            'population.user_id',
+            'population.as_of_date + ' ~ (horizon - 1),
+            ['purchases', 'purchase_revenue'],
+        ) }}
+    ) as closing on true
+
+),
+
+{%- else %}
+
+-- a full build reads every planned date at once: one sort of the users' active days and the
+-- as-of points, each total the maximum over a window frame
 read_window as (
 
     select min(as_of_date) - 1 as read_from
@@ -128,20 +155,6 @@ points as (
     union all
 
     select
-        accumulated.user_id,
-        accumulated.activity_date as point_date,
-        false as is_as_of_date,
-        accumulated.cum_purchases,
-        accumulated.cum_purchase_revenue
-    from accumulated
-    cross join read_window
-    where
-        accumulated.activity_date < read_window.read_from
-        and accumulated.user_id in (select started_users.user_id from started_users)
-
-    union all
-
-    select
         population.user_id,
         population.as_of_date as point_date,
         true as is_as_of_date,
@@ -174,6 +187,8 @@ framed as (
         )
 
 ),
+
+{%- endif %}
 
 labels as (
 
