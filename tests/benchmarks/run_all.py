@@ -560,6 +560,8 @@ def earlier_table(entry: dict) -> list[str]:
             continue
         now = headline(stage, result["numbers"])
         when = f"{earlier['revision']}, {str(earlier['measured_at'])[:10]}"
+        if earlier.get("cpu") != result.get("cpu"):
+            when += f", {earlier.get('cpu') or 'CPU not recorded'}"
         for figure, before in earlier["figures"].items():
             value = now.get(figure)
             ratio = f"{value / before:.2f}×" if value is not None and before else "–"
@@ -567,7 +569,7 @@ def earlier_table(entry: dict) -> list[str]:
     if not rows:
         return []
     return [
-        "Against the previous measurement of each stage:",
+        "Against the previous measurement of each stage (its CPU named where it was another):",
         "",
         "| figure | before (revision, date) | now | now/before |",
         "|---|---|---|---|",

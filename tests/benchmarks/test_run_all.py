@@ -37,3 +37,12 @@ def test_a_failed_run_neither_gets_nor_gives_a_comparison():
     fresh = run_all.with_earlier("dbt", dbt_result("bbb2222", 2.0, 1.0), broken)
     assert "earlier" not in fresh
     assert run_all.earlier_table({"stages": {"dbt": fresh}}) == []
+
+
+def test_the_comparison_names_the_earlier_cpu_when_it_was_another():
+    old = {**dbt_result("aaa1111", 822.6, 146.8), "cpu": "Intel(R) Xeon(R) Processor"}
+    new = run_all.with_earlier(
+        "dbt", {**dbt_result("bbb2222", 200.0, 20.0), "cpu": "AMD EPYC"}, old
+    )
+    table = "\n".join(run_all.earlier_table({"stages": {"dbt": new}}))
+    assert "(aaa1111, 2026-12-06, Intel(R) Xeon(R) Processor)" in table
