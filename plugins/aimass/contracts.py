@@ -88,6 +88,7 @@ class SourceContract:
     optional: bool = True
     incremental_column: str | None = None
     max_bad_fraction: float = 0.05
+    max_shrink_fraction: float = 0.5
     on_missing_partition: str = "warn"
     options: dict = field(default_factory=dict, hash=False, compare=False)
     late_arrival_days: int = 3
@@ -179,6 +180,9 @@ def _parse_source(name: str, spec: dict, defaults: dict) -> SourceContract:
             f"on_missing_partition {merged.get('on_missing_partition')!r} is not one of "
             f"{sorted(MISSING_PARTITION_POLICIES)}"
         )
+    shrink = merged.get("max_shrink_fraction", 0.5)
+    if not isinstance(shrink, int | float) or isinstance(shrink, bool) or not 0 <= shrink <= 1:
+        problems.append(f"max_shrink_fraction {shrink!r} is not a number from 0 to 1")
     api = _parse_settings(ApiSettings, merged.get("api"), "api", problems)
     sql_settings = _parse_settings(SqlSettings, merged.get("sql"), "sql", problems)
     if kind == "api" and (api is None or not (api.endpoint or api.endpoint_env or api.conn_id)):
@@ -207,6 +211,7 @@ def _parse_source(name: str, spec: dict, defaults: dict) -> SourceContract:
         "optional",
         "incremental_column",
         "max_bad_fraction",
+        "max_shrink_fraction",
         "on_missing_partition",
         "late_arrival_days",
         "location",
@@ -223,6 +228,7 @@ def _parse_source(name: str, spec: dict, defaults: dict) -> SourceContract:
         optional=bool(merged.get("optional", True)),
         incremental_column=merged.get("incremental_column"),
         max_bad_fraction=float(merged.get("max_bad_fraction", 0.05)),
+        max_shrink_fraction=float(shrink),
         on_missing_partition=merged.get("on_missing_partition", "warn"),
         options={k: v for k, v in merged.items() if k not in known},
         late_arrival_days=int(merged.get("late_arrival_days", 3)),

@@ -50,8 +50,10 @@ from aimass.ingest.dispatch import run_source
 from aimass.ingest.errors import (
     ConnectionStateError,
     IngestError,
+    InputError,
     MissingPartitionError,
     SchemaDriftError,
+    ShrinkingDeliveryError,
     SourceUnavailableError,
     TooManyBadRowsError,
 )
@@ -64,10 +66,12 @@ from aimass.ingest.sync import load_history, sync_source
 __all__ = [
     "ConnectionStateError",
     "IngestError",
+    "InputError",
     "LoadResult",
     "MissingPartitionError",
     "Payload",
     "SchemaDriftError",
+    "ShrinkingDeliveryError",
     "SourceUnavailableError",
     "TooManyBadRowsError",
     "load_history",

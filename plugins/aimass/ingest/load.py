@@ -27,6 +27,7 @@ from aimass.ingest.parse import parse_payload
 from aimass.ingest.payload import Payload, unit_checksum
 from aimass.ingest.pgbinary import encode_rows
 from aimass.ingest.result import LoadResult
+from aimass.ingest.shrink import check_shrink
 from aimass.ingest.unit_tx import (
     Closing,
     UnitTransaction,
@@ -60,13 +61,15 @@ def load_unit(
     late_days: int | None = None,
     force: bool = True,
     checksum: str | None = None,
+    allow_shrink: bool = False,
 ) -> LoadResult:
     """Load the files of one (source, ds) unit; rows get `_ds = ds`.
 
     `day_column` (default: the contract's partition column, none for snapshots) must lie in
     [ds - late_days, ds + 1 day). Without `force`, a unit whose checksum equals the last
     successful load of the same `unit_uri` is skipped. `checksum` (of the payloads) may be
-    passed when the caller already computed it.
+    passed when the caller already computed it. A delivery that would shrink a loaded day
+    beyond the contract's `max_shrink_fraction` is refused unless `allow_shrink` (see `shrink`).
     """
     started, started_at = time.monotonic(), datetime.now(UTC)
     batch_id = str(uuid.uuid4())
@@ -101,6 +104,15 @@ def load_unit(
             tx.put(encode_chunk(contract, chunk.table, batch_id, loaded_at, ds))
             rows_loaded += chunk.table.num_rows
         check_bad_fraction(contract, validator, ds)
+        shrunk = check_shrink(
+            contract,
+            ds,
+            previous=tx.previous_rows,
+            rows=rows_loaded,
+            rows_in=validator.rows_in,
+            unit_uri=unit_uri,
+            allow_shrink=allow_shrink,
+        )
         return _finish(
             tx,
             contract,
@@ -113,7 +125,7 @@ def load_unit(
             checksum=checksum,
             started=started,
             started_at=started_at,
-            warnings=validator.warnings,
+            warnings=[*validator.warnings, *([shrunk] if shrunk else [])],
         )
     except BaseException as exc:
         tx.abort()

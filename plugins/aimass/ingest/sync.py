@@ -44,6 +44,7 @@ def sync_source(
     pii_key: bytes,
     force: bool = False,
     check_missing: bool = True,
+    allow_shrink: bool = False,
 ) -> list[LoadResult]:
     """Load every new or changed landing partition of `contract` up to `up_to`.
 
@@ -122,6 +123,7 @@ def sync_source(
                     unit_uri=str(path),
                     force=force,
                     checksum=checksum,
+                    allow_shrink=allow_shrink,
                 )
             )
         except IngestError as exc:

@@ -63,6 +63,7 @@ class UnitTransaction:
         self.unit_uri, self.checksum, self.skip_unchanged = unit_uri, checksum, skip_unchanged
         self.raw_columns = raw_columns
         self.skipped = False
+        self.previous_rows: int | None = None  # rows of the day's current load, if any
         self._ready = threading.Event()
         self._queue: queue.Queue = queue.Queue(maxsize=_QUEUE_CHUNKS)
         self._error: BaseException | None = None
@@ -148,6 +149,7 @@ class UnitTransaction:
             self.skipped = True
             self._ready.set()
             return
+        self.previous_rows = loaded_rows(cur, self.contract.name, self.ds)
         share_build_lock(cur)  # a running dbt build reads raw to the end first
         cur.execute(sql.SQL("delete from raw.{} where _ds = %s").format(table), (self.ds,))
         cur.execute(sql.SQL("delete from quarantine.{} where _ds = %s").format(table), (self.ds,))
@@ -235,6 +237,17 @@ def last_checksum(cur, source: str, ds: date, unit_uri: str) -> str | None:
     )
     row = cur.fetchone()
     return row[0] if row else None
+
+
+def loaded_rows(cur, source: str, ds: date) -> int | None:
+    """Rows loaded by the last successful load of (source, day), from any unit; None if none."""
+    cur.execute(
+        "select rows_loaded from raw._load_log where source = %s and ds = %s "
+        "and status = 'loaded' order by finished_at desc limit 1",
+        (source, ds),
+    )
+    row = cur.fetchone()
+    return None if row is None else int(row[0])
 
 
 def upsert_load_log(
