@@ -95,6 +95,12 @@ class SourceContract:
     location: str | None = None
     api: ApiSettings | None = None
     sql: SqlSettings | None = None
+    formats: tuple[str, ...] = ()
+
+    @property
+    def allowed_formats(self) -> tuple[str, ...]:
+        """The file formats a landing folder of this source may hold (`format` first)."""
+        return (self.format, *(f for f in self.formats if f != self.format))
 
     @property
     def column_names(self) -> list[str]:
@@ -146,6 +152,13 @@ def _parse_source(name: str, spec: dict, defaults: dict) -> SourceContract:
     fmt = merged.get("format", "csv")
     if fmt not in FORMATS:
         problems.append(f"format {fmt!r} is not one of {sorted(FORMATS)}")
+    formats = merged.get("formats") or []
+    if not isinstance(formats, list):
+        problems.append(f"formats {formats!r} is not a list")
+        formats = []
+    problems += [
+        f"formats: {f!r} is not one of {sorted(FORMATS)}" for f in formats if f not in FORMATS
+    ]
     columns = []
     for col_name, col_spec in (merged.get("columns") or {}).items():
         col_spec = col_spec or {}
@@ -205,6 +218,7 @@ def _parse_source(name: str, spec: dict, defaults: dict) -> SourceContract:
     known = {
         "kind",
         "format",
+        "formats",
         "partition",
         "primary_key",
         "columns",
@@ -235,6 +249,7 @@ def _parse_source(name: str, spec: dict, defaults: dict) -> SourceContract:
         location=merged.get("location"),
         api=api,
         sql=sql_settings,
+        formats=tuple(formats),
     )
 
 

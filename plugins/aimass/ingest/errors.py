@@ -38,3 +38,7 @@ class WarehouseConnectionLostError(IngestError):
 
 class ShrinkingDeliveryError(InputError):
     """A re-delivery would replace a loaded day with far fewer rows; the day was kept."""
+
+
+class UnreadableFileError(InputError):
+    """A landed file is not one the loader reads (type, format, compression or bytes)."""

@@ -74,6 +74,7 @@ def load_unit(
     started, started_at = time.monotonic(), datetime.now(UTC)
     batch_id = str(uuid.uuid4())
     checksum = checksum or unit_checksum(payloads, pii_key)
+    files = [p.uri for p in payloads]
     if day_column is None and not contract.is_snapshot:
         day_column = contract.partition
     late_days = contract.late_arrival_days if late_days is None else late_days
@@ -126,12 +127,13 @@ def load_unit(
             started=started,
             started_at=started_at,
             warnings=[*validator.warnings, *([shrunk] if shrunk else [])],
+            files=files,
         )
     except BaseException as exc:
         tx.abort()
         if isinstance(exc, Exception):
             record_failure(
-                conn, contract, ds, unit_uri, batch_id, checksum, started, started_at, exc
+                conn, contract, ds, unit_uri, batch_id, checksum, started, started_at, exc, files
             )
         raise_if_connection_lost(conn, contract, ds, exc)
         raise
@@ -156,6 +158,7 @@ def load_history_unit(
     those days are not touched."""
     started, started_at = time.monotonic(), datetime.now(UTC)
     checksum = checksum or unit_checksum(payloads, pii_key)
+    files = [p.uri for p in payloads]
     if day_column is None:
         day_column = contract.incremental_column if contract.is_snapshot else contract.partition
     if day_column is None:
@@ -182,6 +185,7 @@ def load_history_unit(
             started,
             started_at,
             exc,
+            files,
         )
         raise
     by_day: dict[date | None, list[QuarantineRow]] = {}
@@ -234,6 +238,7 @@ def load_history_unit(
                     started=day_started,
                     started_at=day_started_at,
                     warnings=rows.warnings,
+                    files=files,
                 )
             )
         except BaseException as exc:
@@ -249,6 +254,7 @@ def load_history_unit(
                     day_started,
                     day_started_at,
                     exc,
+                    files,
                 )
             raise_if_connection_lost(conn, contract, day, exc)
             raise
@@ -302,6 +308,7 @@ def _finish(
     started,
     started_at,
     warnings,
+    files,
 ) -> LoadResult:
     """End the COPY, write quarantine rows and the load log, commit."""
     message = "; ".join(warnings)
@@ -319,6 +326,7 @@ def _finish(
         started_at=started_at,
         duration_s=time.monotonic() - started,
         message=message,
+        files=files,
     )
     tx.finish(Closing(quarantine_table(rejects, batch_id, ds), log_row))
     for reason, count in top:
@@ -337,6 +345,7 @@ def _finish(
         source_uri=unit_uri,
         message=message,
         warnings=tuple(warnings),
+        files=tuple(files),
     )
 
 
@@ -376,7 +385,9 @@ def check_bad_fraction(
     raise error
 
 
-def record_failure(conn, contract, ds, unit_uri, batch_id, checksum, started, started_at, exc):
+def record_failure(
+    conn, contract, ds, unit_uri, batch_id, checksum, started, started_at, exc, files=None
+):
     """Write a `failed` load-log row after the load's transaction rolled back."""
     try:
         if conn.closed:
@@ -397,6 +408,7 @@ def record_failure(conn, contract, ds, unit_uri, batch_id, checksum, started, st
                 started_at=started_at,
                 duration_s=time.monotonic() - started,
                 message=f"{type(exc).__name__}: {exc}"[:4000],
+                files=files,
             )
     except Exception as log_exc:  # the original error is what the caller needs to see
         log.warning("could not record the failed load of %s %s: %s", contract.name, ds, log_exc)

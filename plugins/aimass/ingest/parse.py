@@ -29,7 +29,7 @@ from aimass.ingest.csv_records import (
     split_records,
     without_records,
 )
-from aimass.ingest.errors import IngestError, SchemaDriftError
+from aimass.ingest.errors import IngestError, SchemaDriftError, UnreadableFileError
 from aimass.ingest.payload import Payload
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,13 @@ _PARQUET_COMPATIBLE: dict[str, Callable[[pa.DataType], bool]] = {
     "boolean": pa.types.is_boolean,
     "timestamp": pa.types.is_timestamp,
     "date": lambda t: pa.types.is_date(t) or pa.types.is_timestamp(t),
+}
+
+
+_FORMAT_HINTS = {
+    "csv": "RFC 4180 CSV (UTF-8, comma separated, double-quote quoting, LF or CRLF line ends)",
+    "jsonl": "JSON lines (one UTF-8 JSON object per line)",
+    "parquet": "Parquet",
 }
 
 
@@ -81,14 +88,24 @@ class ParsedRows:
 
 
 def parse_payload(payload: Payload, contract: SourceContract) -> ParsedRows:
-    """Parse one payload according to its format."""
+    """Parse one payload according to its format; any failure is an `IngestError` naming
+    the file (never a bare reader error)."""
     parser = {"csv": parse_csv, "jsonl": parse_jsonl, "parquet": parse_parquet}.get(payload.format)
     if parser is None:
-        raise IngestError(
+        raise UnreadableFileError(
             f"{payload.uri}: unsupported format {payload.format!r}; use csv, jsonl or parquet "
             "in the source's `format`."
         )
-    return parser(payload, contract)
+    try:
+        return parser(payload, contract)
+    except IngestError:
+        raise
+    except Exception as exc:
+        first_line = (str(exc).strip().splitlines() or [""])[0]
+        raise UnreadableFileError(
+            f"{payload.uri}: cannot be read as {payload.format} ({type(exc).__name__}: "
+            f"{first_line}). Re-export it as {_FORMAT_HINTS[payload.format]}."
+        ) from exc
 
 
 def check_header(
@@ -158,11 +175,14 @@ def parse_csv(payload: Payload, contract: SourceContract) -> ParsedRows:
     first so that each broken row is quarantined with its line number and text.
     """
     data = payload.data
+    if _BLANK.match(data):
+        return _empty(payload, [f"{payload.uri}: empty file (no header); loaded no rows."])
+    if b"\n" not in data and b"\r" in data.rstrip(b"\r"):  # old Mac line ends: CR only
+        data = data.replace(b"\r", b"\n")
+        payload = Payload(payload.uri, payload.format, data)
     newline = data.find(b"\n")
     header_end = newline if newline >= 0 else len(data)
     first_line = data[:header_end].rstrip(b"\r")
-    if _BLANK.match(data):
-        return _empty(payload, [f"{payload.uri}: empty file (no header); loaded no rows."])
     if first_line.count(b'"') % 2 == 0:
         header = _header(first_line.decode("utf-8", errors="replace"))
         kept_columns, warnings = check_header(header, contract, payload.uri, header_row=True)

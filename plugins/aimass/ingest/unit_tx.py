@@ -265,16 +265,19 @@ def upsert_load_log(
     rows_rejected=0,
     checksum=None,
     message="",
+    files=None,
 ) -> None:
+    """Write (or rewrite) the load-log row of one batch; `files` are the files it read."""
     cur.execute(
         """insert into raw._load_log (batch_id, source, ds, source_uri, status, rows_in,
-               rows_loaded, rows_rejected, checksum, started_at, finished_at, duration_s, message)
-           values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp(), %s, %s)
+               rows_loaded, rows_rejected, checksum, started_at, finished_at, duration_s, message,
+               files)
+           values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp(), %s, %s, %s)
            on conflict (batch_id) do update set status = excluded.status,
                rows_in = excluded.rows_in, rows_loaded = excluded.rows_loaded,
                rows_rejected = excluded.rows_rejected, checksum = excluded.checksum,
                finished_at = excluded.finished_at, duration_s = excluded.duration_s,
-               message = excluded.message""",
+               message = excluded.message, files = excluded.files""",
         (
             batch_id,
             source,
@@ -288,6 +291,7 @@ def upsert_load_log(
             started_at,
             duration_s,
             message or None,
+            list(files) if files is not None else None,
         ),
     )
 
