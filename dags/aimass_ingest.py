@@ -20,6 +20,10 @@ when the day is over):
    day's row count against its load log and the recent days). When
    it passes it updates the Asset `raw._load_log` with the day, which starts `aimass_marts`.
 
+Errors a retry cannot fix (a bad file, schema drift, too many bad rows, a shrinking
+re-delivery, a failed gate, a bad parameter) fail their task at once, without retries;
+transient ones (a lost connection, a lock timeout, a day not landed yet) are retried.
+
 Any day can be run, years back included. Re-running a day replaces exactly that day. Past
 days: `airflow backfill create --dag-id aimass_ingest --from-date … --to-date …`; the asset
 chain follows for every day. A first export of months or years: `aimass_history_import`.
@@ -32,6 +36,7 @@ from airflow.sdk import Param, dag, get_current_context, task
 from aimass.orchestration import assets, daily
 from aimass.orchestration.connections import warehouse_dsn
 from aimass.orchestration.defaults import DAG_DEFAULTS, DAILY_SCHEDULE, USE_SIMULATED_SHOP
+from aimass.orchestration.fail_fast import fail_fast
 from aimass.orchestration.pools import WAREHOUSE_POOL
 from aimass.orchestration.run_day import mark_day, run_day
 
@@ -77,24 +82,27 @@ def aimass_ingest():
     def simulate_shop(params=None) -> dict | None:
         if not params["use_simulated_shop"]:
             return None
-        ds = run_day(get_current_context())
-        return daily.simulate_shop(warehouse_dsn(), ds, params["shop_profile"])
+        with fail_fast():
+            ds = run_day(get_current_context())
+            return daily.simulate_shop(warehouse_dsn(), ds, params["shop_profile"])
 
     @task(pool=WAREHOUSE_POOL, max_active_tis_per_dagrun=2)
     def ingest(source: str, params=None) -> dict:
         context = get_current_context()
-        ds = run_day(context)
-        result = daily.ingest_source(
-            warehouse_dsn(), source, ds, allow_shrink=params["allow_shrink"]
-        )
+        with fail_fast():
+            ds = run_day(context)
+            result = daily.ingest_source(
+                warehouse_dsn(), source, ds, allow_shrink=params["allow_shrink"]
+            )
         mark_day(context, ds, assets.RAW[source])
         return result
 
     @task(outlets=[assets.RAW_LOAD_LOG])
     def quality_gate_raw() -> dict:
         context = get_current_context()
-        ds = run_day(context)
-        result = daily.quality_gate(warehouse_dsn(), "raw", ds)
+        with fail_fast():
+            ds = run_day(context)
+            result = daily.quality_gate(warehouse_dsn(), "raw", ds)
         mark_day(context, ds, assets.RAW_LOAD_LOG)
         return result
 
