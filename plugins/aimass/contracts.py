@@ -46,6 +46,7 @@ class Column:
     type: str
     required: bool = False
     pii: bool = False
+    scrub: bool = False  # `pii: scrub`: personal data inside free text is pseudonymised
     min: float | None = None
 
     @property
@@ -92,6 +93,7 @@ class SourceContract:
     on_missing_partition: str = "warn"
     options: dict = field(default_factory=dict, hash=False, compare=False)
     late_arrival_days: int = 3
+    early_arrival_hours: int = 12
     location: str | None = None
     api: ApiSettings | None = None
     sql: SqlSettings | None = None
@@ -169,12 +171,19 @@ def _parse_source(name: str, spec: dict, defaults: dict) -> SourceContract:
         if col_type not in COLUMN_TYPES:
             problems.append(f"column {col_name!r} has unknown type {col_type!r}")
             continue
+        pii = col_spec.get("pii", False)
+        if pii not in (True, False, "scrub") or (pii == "scrub" and col_type != "text"):
+            problems.append(
+                f"column {col_name!r}: pii {pii!r} is not true, false or scrub (text columns)"
+            )
+            continue
         columns.append(
             Column(
                 name=col_name,
                 type=col_type,
                 required=bool(col_spec.get("required", False)),
-                pii=bool(col_spec.get("pii", False)),
+                pii=pii is True,
+                scrub=pii == "scrub",
                 min=col_spec.get("min"),
             )
         )
@@ -196,6 +205,9 @@ def _parse_source(name: str, spec: dict, defaults: dict) -> SourceContract:
     shrink = merged.get("max_shrink_fraction", 0.5)
     if not isinstance(shrink, int | float) or isinstance(shrink, bool) or not 0 <= shrink <= 1:
         problems.append(f"max_shrink_fraction {shrink!r} is not a number from 0 to 1")
+    early = merged.get("early_arrival_hours", 12)
+    if not isinstance(early, int) or isinstance(early, bool) or not 0 <= early <= 24:
+        problems.append(f"early_arrival_hours {early!r} is not a whole number from 0 to 24")
     api = _parse_settings(ApiSettings, merged.get("api"), "api", problems)
     sql_settings = _parse_settings(SqlSettings, merged.get("sql"), "sql", problems)
     if kind == "api" and (api is None or not (api.endpoint or api.endpoint_env or api.conn_id)):
@@ -228,6 +240,7 @@ def _parse_source(name: str, spec: dict, defaults: dict) -> SourceContract:
         "max_shrink_fraction",
         "on_missing_partition",
         "late_arrival_days",
+        "early_arrival_hours",
         "location",
         "api",
         "sql",
@@ -246,6 +259,7 @@ def _parse_source(name: str, spec: dict, defaults: dict) -> SourceContract:
         on_missing_partition=merged.get("on_missing_partition", "warn"),
         options={k: v for k, v in merged.items() if k not in known},
         late_arrival_days=int(merged.get("late_arrival_days", 3)),
+        early_arrival_hours=early,
         location=merged.get("location"),
         api=api,
         sql=sql_settings,

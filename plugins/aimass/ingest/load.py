@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 
+import psycopg2
 import pyarrow as pa
 import pyarrow.compute as pc
 from psycopg2 import sql
@@ -23,6 +24,7 @@ from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 
 from aimass.contracts import LOAD_COLUMNS, SourceContract
 from aimass.ingest.errors import IngestError, TooManyBadRowsError, WarehouseConnectionLostError
+from aimass.ingest.landing import open_payloads
 from aimass.ingest.parse import parse_payload
 from aimass.ingest.payload import Payload, unit_checksum
 from aimass.ingest.pgbinary import encode_rows
@@ -45,6 +47,7 @@ from aimass.ingest.validate import (
     top_reasons,
     validate_rows,
 )
+from aimass.locks import BUILD_LOCK_KEY, lock_holders, lock_timeout_error
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +65,7 @@ def load_unit(
     force: bool = True,
     checksum: str | None = None,
     allow_shrink: bool = False,
+    landed: bool = False,
 ) -> LoadResult:
     """Load the files of one (source, ds) unit; rows get `_ds = ds`.
 
@@ -70,6 +74,8 @@ def load_unit(
     successful load of the same `unit_uri` is skipped. `checksum` (of the payloads) may be
     passed when the caller already computed it. A delivery that would shrink a loaded day
     beyond the contract's `max_shrink_fraction` is refused unless `allow_shrink` (see `shrink`).
+    `landed`: the payloads are files as landed, checked and decompressed first
+    (`landing.open_payloads`; a file the loader will not read fails the unit).
     """
     started, started_at = time.monotonic(), datetime.now(UTC)
     batch_id = str(uuid.uuid4())
@@ -88,8 +94,10 @@ def load_unit(
         raw_columns=raw_columns(contract),
     ).start()
     try:
+        if landed:
+            payloads = open_payloads(payloads, contract)
         parts = [parse_payload(p, contract) for p in payloads]
-        window = day_window(ds, late_days) if day_column else None
+        window = day_window(ds, late_days, contract.early_arrival_hours) if day_column else None
         validator = RowValidator(
             parts, contract, pii_key=pii_key, day_column=day_column, window=window
         )
@@ -136,6 +144,7 @@ def load_unit(
                 conn, contract, ds, unit_uri, batch_id, checksum, started, started_at, exc, files
             )
         raise_if_connection_lost(conn, contract, ds, exc)
+        raise_if_lock_timeout(conn, contract, ds, exc)
         raise
 
 
@@ -257,6 +266,7 @@ def load_history_unit(
                     files,
                 )
             raise_if_connection_lost(conn, contract, day, exc)
+            raise_if_lock_timeout(conn, contract, day, exc)
             raise
     replace_undated_rejects(conn, contract, [p.uri for p in payloads], by_day.get(None, []))
     return results
@@ -272,6 +282,19 @@ def raise_if_connection_lost(conn, contract: SourceContract, ds, exc: BaseExcept
         f"({type(exc).__name__}: {first_line}). Nothing of this unit was committed; retry the "
         "task (or re-run the day) once PostgreSQL answers again."
     ) from exc
+
+
+def raise_if_lock_timeout(conn, contract: SourceContract, ds, exc: BaseException) -> None:
+    """Turn a lock wait that hit `lock_timeout` into an error naming who holds the lock."""
+    if not isinstance(exc, psycopg2.errors.LockNotAvailable) or conn.closed:
+        return
+    with transaction(conn) as cur:
+        holders = lock_holders(
+            cur,
+            [unit_lock_key(contract.name, ds), BUILD_LOCK_KEY],
+            [f"raw.{contract.name}", f"quarantine.{contract.name}", "raw._load_log"],
+        )
+    raise lock_timeout_error(f"load of {contract.name} {ds}", holders) from exc
 
 
 def raw_columns(contract: SourceContract) -> list[str]:

@@ -13,13 +13,14 @@ history export covers; otherwise it is reported `missing` (or fails, per the con
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 import uuid
 from datetime import UTC, date, datetime
 
 from aimass.contracts import SourceContract
-from aimass.ingest.errors import IngestError, MissingPartitionError
+from aimass.ingest.errors import MissingPartitionError
 from aimass.ingest.landing import (
     HISTORY_FOLDER,
     data_files,
@@ -28,10 +29,11 @@ from aimass.ingest.landing import (
     read_payloads,
     source_folder,
 )
-from aimass.ingest.load import load_history_unit, load_unit, record_failure
+from aimass.ingest.load import load_history_unit, load_unit
 from aimass.ingest.payload import unit_checksum
 from aimass.ingest.result import LoadResult
 from aimass.ingest.unit_tx import transaction, upsert_load_log
+from aimass.locks import LockTimeoutError
 
 log = logging.getLogger(__name__)
 
@@ -95,72 +97,37 @@ def sync_source(
         if day not in daily_days:
             log.warning("%s: partition %s has no data files", contract.name, path)
             continue
-        started, started_at = time.monotonic(), datetime.now(UTC)
+        started = time.monotonic()
         checksum = None
         try:
             landed = read_payloads(files_of[day])
             checksum = unit_checksum(landed, pii_key)
             if not force and loaded.get((day, str(path))) == checksum:
-                results.append(
-                    LoadResult(
-                        contract.name,
-                        day,
-                        None,
-                        "skipped",
-                        checksum=checksum,
-                        source_uri=str(path),
-                        duration_s=time.monotonic() - started,
-                        message="unchanged since the last load",
-                    )
-                )
+                message = "unchanged since the last load"
+                results.append(_result(contract, day, "skipped", path, checksum, started, message))
                 continue
-            try:
-                payloads = open_payloads(landed, contract)
-            except IngestError as exc:
-                batch_id = str(uuid.uuid4())
-                files = [p.uri for p in landed]
-                record_failure(
-                    conn,
-                    contract,
-                    day,
-                    str(path),
-                    batch_id,
-                    checksum,
-                    started,
-                    started_at,
-                    exc,
-                    files,
-                )
-                raise
             results.append(
                 load_unit(
                     conn,
                     contract,
-                    payloads,
+                    landed,
                     ds=day,
                     pii_key=pii_key,
                     unit_uri=str(path),
                     force=force,
                     checksum=checksum,
                     allow_shrink=allow_shrink,
+                    landed=True,
                 )
             )
+        except LockTimeoutError:  # the source's other days would wait for the same lock
+            raise
         except Exception as exc:  # one day's failure never stops the source's other days
             log.error("%s %s failed: %s", contract.name, day, exc)
             errors.append(exc)
-            results.append(
-                LoadResult(
-                    contract.name,
-                    day,
-                    None,
-                    "failed",
-                    checksum=checksum,
-                    source_uri=str(path),
-                    duration_s=time.monotonic() - started,
-                    top_reasons=tuple(getattr(exc, "top_reasons", ())),
-                    message=str(exc),
-                )
-            )
+            failed = _result(contract, day, "failed", path, checksum, started, str(exc))
+            top = tuple(getattr(exc, "top_reasons", ()))
+            results.append(dataclasses.replace(failed, top_reasons=top))
     history_span = None
     if check_missing and up_to not in daily_days:
         history_span = _history_span(conn, contract.name, str(folder / HISTORY_FOLDER))
@@ -190,6 +157,19 @@ def sync_source(
         first.errors = errors
         raise first
     return results
+
+
+def _result(contract, day, status, path, checksum, started, message) -> LoadResult:
+    return LoadResult(
+        contract.name,
+        day,
+        None,
+        status,
+        checksum=checksum,
+        source_uri=str(path),
+        duration_s=time.monotonic() - started,
+        message=message,
+    )
 
 
 def load_history(

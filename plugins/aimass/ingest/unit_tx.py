@@ -25,7 +25,7 @@ from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 from aimass.contracts import SourceContract
 from aimass.ingest.errors import ConnectionStateError
 from aimass.ingest.pgbinary import HEADER, TRAILER
-from aimass.locks import share_build_lock
+from aimass.locks import set_lock_timeout, share_build_lock
 
 _END = object()
 _ABORT = object()
@@ -139,6 +139,7 @@ class UnitTransaction:
     def _load(self, cur) -> None:
         table = sql.Identifier(self.contract.name)
         cur.execute("set local timezone to 'UTC'")
+        set_lock_timeout(cur)
         cur.execute(
             "select pg_advisory_xact_lock(%s)", (unit_lock_key(self.contract.name, self.ds),)
         )
