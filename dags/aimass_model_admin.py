@@ -53,34 +53,34 @@ from aimass.orchestration.run_day import mark_day
 )
 def aimass_model_admin():
     @task(outlets=[assets.MODEL_REGISTRY])
-    def change_champion() -> dict:
-        p = get_current_context()["params"]
+    def change_champion(params=None) -> dict:
+        p = params
         return model_admin.change_champion(
             warehouse_dsn(), p["action"], p["model_name"], p["model_version"] or None, p["force"]
         )
 
-    def _republish(model_name: str, body, asset) -> dict:
-        context = get_current_context()
-        if context["params"]["model_name"] != model_name:
+    def _republish(model_name: str, body, asset, params: dict) -> dict:
+        if params["model_name"] != model_name:
             raise AirflowSkipException(f"the changed model is not {model_name}")
         result = body(warehouse_dsn())
         day = model_admin.rescored_day(result)
         if day is not None:
-            mark_day(context, day, asset)
+            mark_day(get_current_context(), day, asset)
         return result
 
     @task(pool=WAREHOUSE_POOL, outlets=[assets.PROPENSITY_SCORES])
-    def rescore_latest() -> dict:
+    def rescore_latest(params=None) -> dict:
         return _republish(
-            model_admin.PROPENSITY, model_admin.rescore_latest, assets.PROPENSITY_SCORES
+            model_admin.PROPENSITY, model_admin.rescore_latest, assets.PROPENSITY_SCORES, params
         )
 
     @task(pool=WAREHOUSE_POOL, outlets=[assets.USER_RECOMMENDATIONS])
-    def republish_recommendations() -> dict:
+    def republish_recommendations(params=None) -> dict:
         return _republish(
             model_admin.RECOMMENDER,
             model_admin.republish_recommendations,
             assets.USER_RECOMMENDATIONS,
+            params,
         )
 
     changed = change_champion()

@@ -10,7 +10,7 @@ from typing import Any
 
 from ml.core.jsonsafe import jsonable
 from ml.core.promotion import Decision, Rule, decide
-from ml.core.registry import RegisteredModel, get_champion, promote, register
+from ml.core.registry import RegisteredModel, get_champion, promote, register, resolve_model
 from ml.core.tx import transaction
 
 
@@ -33,7 +33,7 @@ class Candidate:
 
     artifact: bytes
     windows: dict  # {"cutoff": date, <window name>: {"start", "end", "dates"}, ...}
-    label_horizon_days: int | None
+    label_horizon_days: int
     params: dict
     features: dict
 
@@ -46,8 +46,11 @@ class ModelSpec:
     before fitting); `fit(data)` fits without the database; `evaluate(conn, data, fitted,
     champion)` scores the candidate, the baselines and the champion on the same window;
     `candidate(data, fitted)` gives what is registered; `report(conn, name, version)` stores the
-    version's HTML report; `stale(conn, champion, data_or_none)` says why a recent champion must
-    still be retrained (or None)."""
+    version's HTML report; `stale(conn, champion)` says why a recent champion must still be
+    retrained (or None). For `score`: `load_model(record)` turns the verified artifact into the
+    model, `publish(conn, record, model, score_date, **options)` writes its output (score table,
+    `*_latest` view) and returns the summary; `how_to_train` is the advice when there is no
+    champion; `headline(metrics)` picks the summary's metrics of a kept champion."""
 
     name: str
     retrain_after_days: int
@@ -58,6 +61,10 @@ class ModelSpec:
     candidate: Callable[[Any, Any], Candidate]
     report: Callable[[Any, str, str], str]
     stale: Callable[[Any, RegisteredModel], str | None] | None = None
+    load_model: Callable[[RegisteredModel], Any] | None = None
+    publish: Callable[..., dict] | None = None
+    how_to_train: str = "train one first"
+    headline: Callable[[dict | None], dict | None] = lambda metrics: metrics
 
 
 def recent_champion(
@@ -88,6 +95,7 @@ def skipped(spec: ModelSpec, champion: RegisteredModel, as_of: date) -> dict:
                 f"{spec.retrain_after_days} before {as_of}; it stays. Use force to retrain."
             ),
             "verdict": champion.verdict,
+            "metrics": spec.headline((champion.metrics or {}).get("model")),
         }
     )
 
@@ -162,3 +170,11 @@ def champion_section(
     except ValueError as exc:
         section["error"] = str(exc)
     return section
+
+
+def score(conn, spec: ModelSpec, score_date: date, **options) -> dict:
+    """Publish the champion's output for `score_date`: the champion is looked up and its
+    artifact checked and loaded, then `spec.publish` writes the model's table and view."""
+    with transaction(conn):  # the read transaction ends here
+        record = resolve_model(conn, spec.name, None, how_to_train=spec.how_to_train)
+    return spec.publish(conn, record, spec.load_model(record), score_date, **options)

@@ -77,6 +77,22 @@ end
 $$;
 """
 WINDOW_COLUMNS = ("train", "validation", "calibration", "test")
+# a re-evaluation may turn a rejected version into a candidate or back; a champion or retired
+# version keeps its status
+UPSERT_SQL = """
+insert into ml.model_registry ({columns}, trained_at)
+values ({values}, clock_timestamp())
+on conflict (model_name, model_version) do update set
+    status = case
+        when ml.model_registry.status in ('candidate', 'rejected') then excluded.status
+        else ml.model_registry.status
+    end,
+    metrics = excluded.metrics,
+    verdict = excluded.verdict,
+    decision_reason = excluded.decision_reason,
+    report_html = coalesce(excluded.report_html, ml.model_registry.report_html)
+returning (xmax = 0) as inserted
+"""
 
 RECORD_COLUMNS = (
     "model_name",
@@ -178,7 +194,8 @@ def register(
     each with "start" and "end"."""
     if status not in STATUSES:
         raise ValueError(f"Unknown status {status!r}; use one of {STATUSES}.")
-    cutoff = date.fromisoformat(windows["cutoff"])
+    cutoff = windows["cutoff"]
+    cutoff = cutoff if isinstance(cutoff, date) else date.fromisoformat(cutoff)
     version = model_version or model_version_id(cutoff, artifact)
     values = {
         "model_name": model_name,
@@ -203,27 +220,7 @@ def register(
     with conn.cursor() as cur:
         ensure_registry(conn)
         cur.execute(
-            sql.SQL(
-                """
-                insert into ml.model_registry ({columns}, trained_at)
-                values ({values}, clock_timestamp())
-                on conflict (model_name, model_version) do update set
-                    -- a re-evaluation may turn a rejected version into a candidate or
-                    -- back; a champion or retired version keeps its status
-                    status = case
-                        when ml.model_registry.status in ('candidate', 'rejected')
-                            then excluded.status
-                        else ml.model_registry.status
-                    end,
-                    metrics = excluded.metrics,
-                    verdict = excluded.verdict,
-                    decision_reason = excluded.decision_reason,
-                    report_html = coalesce(
-                        excluded.report_html, ml.model_registry.report_html
-                    )
-                returning (xmax = 0) as inserted
-                """
-            ).format(
+            sql.SQL(UPSERT_SQL).format(
                 columns=sql.SQL(", ").join(map(sql.Identifier, columns)),
                 values=sql.SQL(", ").join(map(sql.Placeholder, columns)),
             ),
@@ -231,11 +228,7 @@ def register(
         )
         inserted = cur.fetchone()[0]
         _log(
-            cur,
-            model_name,
-            version,
-            "registered" if inserted else "re-registered",
-            decision_reason,
+            cur, model_name, version, "registered" if inserted else "re-registered", decision_reason
         )
     return version
 

@@ -33,7 +33,7 @@ from ml.propensity.features import (
     training_sample,
 )
 from ml.propensity.guards import check_frames, check_labels_mature
-from ml.propensity.model import load_model
+from ml.propensity.model import PropensityModel, load_model
 from ml.propensity.monitoring import (
     DriftBlockedError,
     drift_metrics,
@@ -43,7 +43,7 @@ from ml.propensity.monitoring import (
     write_metrics,
 )
 from ml.propensity.report import build_report
-from ml.propensity.score import resolve_model, score_propensity, scoring_frame
+from ml.propensity.score import score_propensity, scoring_frame
 from ml.propensity.train import TrainingResult, split_by_window, train_model
 from ml.propensity.windows import WINDOW_NAMES, TimeWindows, plan_windows
 
@@ -286,7 +286,13 @@ def model_spec(config: PropensityConfig | None = None) -> ModelSpec:
         evaluate=lambda conn, data, fitted, champion: evaluate(conn, data, fitted, champion, cfg),
         candidate=lambda data, fitted: candidate(data, fitted, cfg),
         report=build_report,
+        headline=_scalars,
         stale=stale,
+        load_model=load_model,
+        publish=lambda conn, record, model, score_date: publish(
+            conn, record, model, score_date, cfg
+        ),
+        how_to_train="python -m ml train --as-of ...",
     )
 
 
@@ -306,10 +312,20 @@ def score(conn, *, score_date: date, config: PropensityConfig | None = None) -> 
     a failing feature or score PSI records the monitoring rows and raises DriftBlockedError
     without publishing (the last published scores stay). Any fail makes the next training run
     retrain (see `stale`)."""
-    cfg = config or load_config()
+    return lifecycle.score(conn, model_spec(config), score_date)
+
+
+def publish(
+    conn,
+    record: RegisteredModel,
+    model: PropensityModel,
+    score_date: date,
+    config: PropensityConfig,
+) -> dict:
+    """Drift of the day, then (unless drift blocks) the scores of `score_date` into
+    `ml.propensity_scores` and `marts.propensity_latest`, realized performance and the report."""
+    cfg = config
     with transaction(conn):  # the read transaction ends here: no locks held while computing
-        record = resolve_model(conn, cfg.model_name, None)
-        model = load_model(record)
         frame = scoring_frame(conn, score_date)
         drift = drift_metrics(model, frame, score_date, cfg.drift, load_reference(conn, score_date))
     blocking = [f"{r['metric']} {r['value']:.3f}" for r in drift if r["status"] == "fail"]

@@ -17,7 +17,7 @@ from ml.core.errors import NotEnoughDataError
 from ml.core.jsonsafe import jsonable
 from ml.core.lifecycle import Candidate, Evaluation, ModelSpec
 from ml.core.promotion import Rule
-from ml.core.registry import RegisteredModel, resolve_model
+from ml.core.registry import RegisteredModel
 from ml.core.tx import transaction
 from ml.recommend.baselines import load_oracle
 from ml.recommend.config import RecommendConfig, load_config
@@ -142,6 +142,12 @@ def model_spec(config: RecommendConfig | None = None) -> ModelSpec:
         evaluate=lambda conn, data, fitted, champion: evaluate(data, champion, cfg),
         candidate=lambda data, fitted: candidate(data, fitted, cfg),
         report=build_report,
+        headline=_headline,
+        load_model=load_model,
+        publish=lambda conn, record, model, score_date, **options: publish_lists(
+            conn, record, model, score_date, cfg, **options
+        ),
+        how_to_train="python -m ml recommend-train --as-of ...",
     )
 
 
@@ -182,6 +188,23 @@ def segment_users(conn, segment: str, as_of: date) -> np.ndarray:
     return np.array(segments[segment], dtype=object)
 
 
+def _read_inputs(
+    conn, score_date: date, config: RecommendConfig, segment: str | None, user_ids: list | None
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """The history, the catalogue and the users to make lists for (one read transaction)."""
+    with transaction(conn):  # no locks held while ranking
+        history = load_history(conn, score_date, config)
+        catalogue = load_catalogue(conn)
+        _check_inputs(history, catalogue, score_date, config)
+        if user_ids is not None:
+            users = np.array(sorted(set(user_ids)), dtype=object)
+        else:
+            users = active_users(history, score_date, config.active_days)
+            if segment:
+                users = np.intersect1d(users, segment_users(conn, segment, score_date))
+    return history, catalogue, users
+
+
 def _check_inputs(
     history: pd.DataFrame, catalogue: pd.DataFrame, score_date: date, config: RecommendConfig
 ) -> None:
@@ -212,20 +235,35 @@ def recommend(
     n = cfg.top_n if top_n is None else int(top_n)
     if n <= 0:
         raise ValueError(f"top_n must be a positive number of items per user, got {top_n}.")
-    with transaction(conn):  # the read transaction ends here: no locks held while ranking
-        champion = resolve_model(
-            conn, cfg.model_name, None, how_to_train="python -m ml recommend-train --as-of ..."
-        )
-        model = load_model(champion)
-        history = load_history(conn, score_date, cfg)
-        catalogue = load_catalogue(conn)
-        _check_inputs(history, catalogue, score_date, cfg)
-        if user_ids is not None:
-            users = np.array(sorted(set(user_ids)), dtype=object)
-        else:
-            users = active_users(history, score_date, cfg.active_days)
-            if segment:
-                users = np.intersect1d(users, segment_users(conn, segment, score_date))
+    return lifecycle.score(
+        conn,
+        model_spec(cfg),
+        score_date,
+        top_n=n,
+        segment=segment,
+        campaign_category=campaign_category,
+        user_ids=user_ids,
+        publish=publish,
+    )
+
+
+def publish_lists(
+    conn,
+    champion: RegisteredModel,
+    model: RecommenderModel,
+    score_date: date,
+    config: RecommendConfig,
+    *,
+    top_n: int,
+    segment: str | None,
+    campaign_category: str | None,
+    user_ids: list[str] | None,
+    publish: bool,
+) -> dict:
+    """The lists of `score_date` with the rules applied, written to `ml.user_recommendations`
+    (or `ml.campaign_recommendations`) unless `publish` is false (then they are returned)."""
+    cfg, n = config, top_n
+    history, catalogue, users = _read_inputs(conn, score_date, cfg, segment, user_ids)
     eligible = eligible_items(
         catalogue.sort_values("item_id").reset_index(drop=True),
         exclude_unavailable=cfg.rules.exclude_unavailable,
@@ -252,13 +290,7 @@ def recommend(
         "top_n": n,
         "segment": segment,
         "campaign_category": campaign_category,
-        "users": int(len(users)),
-        "users_with_lists": int(lists["user_id"].nunique()) if len(lists) else 0,
-        "users_without_history": len(unknown),
-        "rows": int(len(lists)),
-        "distinct_items": int(lists["item_id"].nunique()) if len(lists) else 0,
-        "coverage": (float(lists["item_id"].nunique() / eligible.sum()) if len(lists) else 0.0),
-        "cold_start_rows": int(lists["reason"].str.startswith("popular in").sum()),
+        **_list_counts(lists, users, unknown, eligible),
     }
     if unknown:
         log.info("%d users have no history: they get popular items (cold start)", len(unknown))
@@ -275,6 +307,20 @@ def recommend(
     else:
         summary["lists"] = lists
     return summary if not publish else jsonable(summary)
+
+
+def _list_counts(
+    lists: pd.DataFrame, users: np.ndarray, unknown: list, eligible: np.ndarray
+) -> dict:
+    return {
+        "users": int(len(users)),
+        "users_with_lists": int(lists["user_id"].nunique()) if len(lists) else 0,
+        "users_without_history": len(unknown),
+        "rows": int(len(lists)),
+        "distinct_items": int(lists["item_id"].nunique()) if len(lists) else 0,
+        "coverage": (float(lists["item_id"].nunique() / eligible.sum()) if len(lists) else 0.0),
+        "cold_start_rows": int(lists["reason"].str.startswith("popular in").sum()),
+    }
 
 
 def latest_lists(conn) -> pd.DataFrame:

@@ -158,13 +158,7 @@ def evaluate(
         "champion": on_window,
         "policy_values": policies,
         "qini_by_value": per_value_qini(test, effects, oracle, config),
-        "coupon_values": list(data.values),
-        "order_value": model.order_value,
-        "redeem_share": {f"{k:g}": v for k, v in model.redeem_share.items()},
-        "rows": {name: len(data.frames[name]) for name in SPLITS},
-        "fitted_on": list(data.split.train + data.split.validation),
-        "campaigns": _campaign_rows(data.frame, data.split),
-        "economics": config.economics.__dict__,
+        **_fit_facts(data, model, config),
     }
     return Evaluation(
         model=model_metrics,
@@ -184,6 +178,19 @@ def evaluate(
             "rows": metrics["rows"],
         },
     )
+
+
+def _fit_facts(data: UpliftData, model: UpliftModel, config: UpliftConfig) -> dict:
+    """What the registry keeps about the data and the money behind a fit."""
+    return {
+        "coupon_values": list(data.values),
+        "order_value": model.order_value,
+        "redeem_share": {f"{k:g}": v for k, v in model.redeem_share.items()},
+        "rows": {name: len(data.frames[name]) for name in SPLITS},
+        "fitted_on": list(data.split.train + data.split.validation),
+        "campaigns": _campaign_rows(data.frame, data.split),
+        "economics": config.economics.__dict__,
+    }
 
 
 def candidate(data: UpliftData, fitted: UpliftFit, config: UpliftConfig) -> Candidate:
@@ -214,6 +221,7 @@ def model_spec(config: UpliftConfig | None = None) -> ModelSpec:
         evaluate=lambda conn, data, fitted, champion: evaluate(conn, data, fitted, champion, cfg),
         candidate=lambda data, fitted: candidate(data, fitted, cfg),
         report=build_report,
+        headline=_scalars,
     )
 
 

@@ -49,26 +49,29 @@ def _latest(conn, table: str) -> date | None:
         return cur.fetchone()[0]
 
 
+def _republish(warehouse_url: str, table: str, body) -> dict:
+    """`body(conn, latest score date)` with the new champion, unless nothing was published."""
+    with connect(warehouse_url) as conn:
+        latest = _latest(conn, table)
+        if latest is None:
+            return {"rescored": False, "reason": f"nothing published in {table} yet"}
+        return body(conn, latest)
+
+
 def rescore_latest(warehouse_url: str) -> dict:
     """Score the latest published score date again with the (new) propensity champion."""
     from ml.propensity.pipeline import score
 
-    with connect(warehouse_url) as conn:
-        latest = _latest(conn, "ml.propensity_scores")
-        if latest is None:
-            return {"rescored": False, "reason": "no scores published yet"}
-        return score(conn, score_date=latest)
+    return _republish(warehouse_url, "ml.propensity_scores", lambda c, d: score(c, score_date=d))
 
 
 def republish_recommendations(warehouse_url: str) -> dict:
     """Make the latest published lists again with the (new) recommender champion."""
     from ml.recommend.pipeline import recommend
 
-    with connect(warehouse_url) as conn:
-        latest = _latest(conn, "ml.user_recommendations")
-        if latest is None:
-            return {"rescored": False, "reason": "no lists published yet"}
-        return recommend(conn, score_date=latest)
+    return _republish(
+        warehouse_url, "ml.user_recommendations", lambda c, d: recommend(c, score_date=d)
+    )
 
 
 def rescored_day(result: dict) -> date | None:

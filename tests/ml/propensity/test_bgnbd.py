@@ -9,13 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml.core.promotion import decide
 from ml.core.registry import get_model
 from ml.propensity import bgnbd
 from ml.propensity.config import load_config
-from ml.propensity.evaluate import verdict
 from ml.propensity.model import load_model
-from ml.propensity.pipeline import rule, train_and_register
+from ml.propensity.pipeline import train_and_register
+from tests.ml.factories import auc_metrics, propensity_decision
 
 A = date(2024, 3, 1)
 
@@ -76,34 +75,23 @@ def test_the_last_training_date_is_fitted_and_the_expectation_grows_with_the_hor
     assert revenue is not None and (revenue > 0).all()
 
 
-def _metrics(auc: float, se: float | None = None) -> dict:
-    return {"roc_auc": auc} | ({} if se is None else {"roc_auc_difference_se": se})
-
-
-def _decide(model_metrics: dict, baselines: dict, config):
-    """The lifecycle's decision on the propensity rule, and the verdict sentence."""
-    decision = decide(model_metrics, baselines, None, rule(config))
-    p = config.promotion
-    return decision, verdict(model_metrics, baselines, p.baseline_margin, p.baseline_noise_z)
-
-
 def test_a_model_that_trails_bgnbd_beyond_the_noise_is_not_promoted():
     baselines = {
-        "bgnbd": _metrics(0.84, 0.005),
-        "rfm": _metrics(0.80, 0.01),
-        "logistic_regression": _metrics(0.81, 0.01),
+        "bgnbd": auc_metrics(0.84, 0.005),
+        "rfm": auc_metrics(0.80, 0.01),
+        "logistic_regression": auc_metrics(0.81, 0.01),
     }
-    decision, sentence = _decide(_metrics(0.82), baselines, load_config())
+    decision, sentence = propensity_decision(auc_metrics(0.82), baselines, load_config())
     assert not decision.promoted and decision.status == "rejected"
     assert "bgnbd 0.8400" in decision.reason
     assert "does NOT beat the BG/NBD (AUC 0.840)" in sentence
     # within 1.645 standard errors it is level, and promoted
-    level = baselines | {"bgnbd": _metrics(0.825, 0.005)}
-    decision, sentence = _decide(_metrics(0.82), level, load_config())
+    level = baselines | {"bgnbd": auc_metrics(0.825, 0.005)}
+    decision, sentence = propensity_decision(auc_metrics(0.82), level, load_config())
     assert decision.promoted and "level with the BG/NBD" in sentence
     # a BG/NBD that could not be fitted is no obstacle
     missing = baselines | {"bgnbd": {"unavailable": "the feature mart has no tenure_days"}}
-    assert _decide(_metrics(0.82), missing, load_config())[0].promoted
+    assert propensity_decision(auc_metrics(0.82), missing, load_config())[0].promoted
 
 
 def test_every_evaluation_scores_bgnbd_and_the_registry_and_report_show_it(champion_db):

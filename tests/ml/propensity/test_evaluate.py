@@ -7,10 +7,9 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from ml.core.promotion import decide
 from ml.propensity.config import load_config
 from ml.propensity.evaluate import auc_difference_se, verdict
-from ml.propensity.pipeline import rule
+from tests.ml.factories import auc_metrics, propensity_decision
 
 
 def _window(rows: int, seed: int = 7) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -46,17 +45,6 @@ def test_auc_difference_se_needs_both_classes():
         auc_difference_se(np.array([1, 0, 0, 0]), np.arange(4.0), np.arange(4.0))
 
 
-def _metrics(auc: float, se: float | None = None) -> dict:
-    return {"roc_auc": auc} | ({} if se is None else {"roc_auc_difference_se": se})
-
-
-def _decide(model_metrics: dict, baselines: dict, config):
-    """The lifecycle's decision on the propensity rule, and the verdict sentence."""
-    decision = decide(model_metrics, baselines, None, rule(config))
-    p = config.promotion
-    return decision, verdict(model_metrics, baselines, p.baseline_margin, p.baseline_noise_z)
-
-
 @pytest.mark.parametrize(
     ("lr_auc", "promoted", "status", "words"),
     [
@@ -69,8 +57,8 @@ def _decide(model_metrics: dict, baselines: dict, config):
 def test_first_model_level_with_a_baseline_is_promoted_and_a_clear_loss_is_not(
     lr_auc, promoted, status, words
 ):
-    baselines = {"rfm": _metrics(0.70, 0.01), "logistic_regression": _metrics(lr_auc, 0.004)}
-    decision, sentence = _decide(_metrics(0.7784), baselines, load_config())
+    baselines = {"rfm": auc_metrics(0.70, 0.01), "logistic_regression": auc_metrics(lr_auc, 0.004)}
+    decision, sentence = propensity_decision(auc_metrics(0.7784), baselines, load_config())
     assert (decision.promoted, decision.status) == (promoted, status), decision.reason
     assert words in sentence
     if not promoted:
@@ -78,8 +66,8 @@ def test_first_model_level_with_a_baseline_is_promoted_and_a_clear_loss_is_not(
 
 
 def test_without_the_noise_allowance_any_gap_to_a_baseline_loses():
-    baselines = {"logistic_regression": _metrics(0.7808, 0.004)}
+    baselines = {"logistic_regression": auc_metrics(0.7808, 0.004)}
     strict = load_config(promotion__baseline_noise_z=0)
-    decision, sentence = _decide(_metrics(0.7784), baselines, strict)
+    decision, sentence = propensity_decision(auc_metrics(0.7784), baselines, strict)
     assert not decision.promoted and decision.status == "rejected"
-    assert "does NOT beat" in verdict(_metrics(0.7784), baselines, 0.0, 0.0)
+    assert "does NOT beat" in verdict(auc_metrics(0.7784), baselines, 0.0, 0.0)

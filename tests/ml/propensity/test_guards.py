@@ -7,8 +7,8 @@ from datetime import timedelta
 import pandas as pd
 import pytest
 
-from ml.core.registry import list_models
 from ml.core.errors import NotEnoughDataError
+from ml.core.registry import list_models
 from ml.propensity.config import load_config
 from ml.propensity.features import label_horizon
 from ml.propensity.guards import check_window_frame
@@ -22,7 +22,9 @@ def _frame(rows: int, positives: int) -> pd.DataFrame:
 
 def test_too_few_rows_or_positives_raise_with_advice():
     guards = load_config(guards={"min_train_rows": 100, "min_train_positives": 20}).guards
-    with pytest.raises(NotEnoughDataError, match=r"train window has 50 rows, fewer than 100.*Load more"):
+    with pytest.raises(
+        NotEnoughDataError, match=r"train window has 50 rows, fewer than 100.*Load more"
+    ):
         check_window_frame("train", _frame(50, 25), guards)
     with pytest.raises(ValueError, match="train window has 5 purchasers, fewer than 20"):
         check_window_frame("train", _frame(500, 5), guards)
