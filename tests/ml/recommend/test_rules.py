@@ -103,3 +103,69 @@ def test_merchant_cap_selection():
     assert picked[1].tolist() == [5, 4, 3, 2]
     few = top_with_merchant_cap(scores, merchants, top_n=6, max_per_merchant=1, candidates=6)
     assert few[0].tolist() == [0, 3, -1, -1, -1, -1]
+
+
+# --- the rules on their own: tiny catalogues, no database ------------------------------------
+
+
+def _catalogue():
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "item_id": ["i1", "i2", "i3", "i4"],
+            "category": ["Shoes", "shoes", "Books", None],
+            "is_available": [True, False, True, True],
+        }
+    )
+
+
+def test_eligible_items_drop_unavailable_items_and_filter_a_category_case_blind():
+    from ml.recommend.rules import eligible_items
+
+    catalogue = _catalogue()
+    assert eligible_items(catalogue, exclude_unavailable=True, category=None).tolist() == [
+        True,
+        False,
+        True,
+        True,
+    ]
+    shoes = eligible_items(catalogue, exclude_unavailable=False, category=" SHOES ")
+    assert shoes.tolist() == [True, True, False, False]
+    with pytest.raises(NoEligibleItemsError, match="matches no item"):
+        eligible_items(catalogue, exclude_unavailable=True, category="toys")
+    catalogue.loc[0, "is_available"] = False
+    with pytest.raises(NoEligibleItemsError, match="is unavailable"):
+        eligible_items(catalogue, exclude_unavailable=True, category="shoes")
+
+
+def test_recent_purchases_and_exclusions_remove_what_was_just_bought():
+    from datetime import date
+
+    import pandas as pd
+
+    from ml.recommend.rules import EXCLUDED, apply_exclusions, recent_purchases
+
+    bought = pd.DataFrame(
+        {
+            "user_id": ["u1", "u1", "u2", "ghost"],
+            "item_id": ["i1", "i2", "i3", "i1"],
+            "last_purchase_date": ["2026-09-20", "2026-06-01", "2026-09-27", "2026-09-27"],
+        }
+    )
+    users, items = np.array(["u1", "u2"]), np.array(["i1", "i2", "i3"])
+    recent = recent_purchases(bought, users, items, date(2026, 9, 28), days=30)
+    assert recent.toarray().tolist() == [[True, False, False], [False, False, True]]
+    assert recent_purchases(bought, users, items, date(2026, 9, 28), days=0).nnz == 0
+    scores = np.ones((2, 3))
+    apply_exclusions(scores, np.array([True, False, True]), recent)
+    assert scores.tolist() == [[EXCLUDED, EXCLUDED, 1.0], [1.0, EXCLUDED, EXCLUDED]]
+
+
+def test_the_merchant_cap_keeps_the_best_items_of_each_merchant_and_pads_with_minus_one():
+    scores = np.array([[0.9, 0.8, 0.7, 0.6, -np.inf]])
+    merchants = np.array([0, 0, 0, 1, 1])
+    top = top_with_merchant_cap(scores, merchants, top_n=4, max_per_merchant=2, candidates=5)
+    assert top.tolist() == [[0, 1, 3, -1]]  # a third item of merchant 0 and an excluded one: out
+    tied = np.array([[0.5, 0.5, 0.5]])
+    assert top_with_merchant_cap(tied, np.arange(3), 2, 2, 3).tolist() == [[0, 1]]
