@@ -20,6 +20,7 @@ import pandas as pd
 from psycopg2 import sql
 
 from aimass.warehouse import ANALYST_ROLE, grant_ml_public
+from ml.core.tx import transaction
 
 LIST_COLUMNS = (
     "score_date",
@@ -105,7 +106,7 @@ def ensure_tables(conn) -> None:
 
 
 def _grant_campaign_table(conn) -> None:
-    with conn.cursor() as cur:
+    with transaction(conn), conn.cursor() as cur:
         cur.execute("select 1 from pg_roles where rolname = %s", (ANALYST_ROLE,))
         if cur.fetchone():
             cur.execute(
@@ -113,7 +114,6 @@ def _grant_campaign_table(conn) -> None:
                     sql.Identifier(ANALYST_ROLE)
                 )
             )
-    conn.commit()
 
 
 def _copy(cur, table: str, columns: list[str], rows: pd.DataFrame) -> None:
@@ -152,7 +152,7 @@ def write_lists(
         created_at=datetime.now(UTC).isoformat(),
     )
     users = sorted(rows["user_id"].unique())
-    try:
+    with transaction(conn):  # one transaction: on any error the previous rows stay
         ensure_tables(conn)
         with conn.cursor() as cur:
             if campaign_category is not None:
@@ -184,10 +184,6 @@ def write_lists(
                         (score_date,),
                     )
                 _copy(cur, "ml.user_recommendations", list(LIST_COLUMNS), rows)
-        conn.commit()
-    except Exception:
-        conn.rollback()
-        raise
     grant_ml_public(conn)
     _grant_campaign_table(conn)
     return len(rows)

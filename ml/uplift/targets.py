@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from aimass.warehouse import grant_ml_public
+from ml.core.tx import transaction
 from ml.uplift.policy import CampaignRequest
 
 TARGET_COLUMNS = (
@@ -171,7 +172,7 @@ def write_targets(
         campaign_date=request.campaign_date.isoformat(),
         planned_at=planned_at.isoformat(),
     )[list(TARGET_COLUMNS)]
-    try:
+    with transaction(conn):  # one transaction: on any error the previous rows stay
         ensure_targets_tables(conn, model_name)
         with conn.cursor() as cur:
             cur.execute(
@@ -198,10 +199,6 @@ def write_targets(
                 "with (format csv)",
                 buffer,
             )
-        conn.commit()
-    except Exception:
-        conn.rollback()
-        raise
     grant_ml_public(conn)
     return plan
 
