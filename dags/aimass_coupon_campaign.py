@@ -25,7 +25,7 @@ the run with a message naming the problem; nothing is written.
 
 from __future__ import annotations
 
-from airflow.sdk import Param, dag, task
+from airflow.sdk import Param, dag, get_current_context, task
 
 from aimass.orchestration import assets, coupons
 from aimass.orchestration.connections import warehouse_dsn
@@ -69,8 +69,8 @@ def aimass_coupon_campaign():
         return coupons.ensure_coupon_champion(warehouse_dsn())
 
     @task(pool=WAREHOUSE_POOL, outlets=[assets.COUPON_TARGETS])
-    def plan_campaign(params=None) -> dict:
-        p = params
+    def plan_campaign() -> dict:
+        p = get_current_context()["params"]
         return coupons.plan_coupon_campaign(
             warehouse_dsn(),
             campaign_name=p["campaign_name"],

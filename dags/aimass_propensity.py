@@ -5,7 +5,7 @@ Runs when `aimass_marts` has published the feature marts of a day (Asset
 `marts.fct_user_features_daily`):
 
 1. **train_propensity** — LightGBM purchase propensity with a time-based split, trained when the
-   champion is older than `retrain_after_days` (or *force*); registered in
+   champion is older than `retrain_after_days` (or *force_retrain*); registered in
    `ml.model_registry` and promoted only if it is not worse than the champion on the same window.
 2. **score_propensity** — the champion scores every active user as of `ds + 1` into
    `ml.propensity_scores`; `marts.propensity_latest` shows the latest scores.
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from airflow.sdk import Param, dag, get_current_context, task
 
-from aimass.orchestration import assets, daily, propensity
+from aimass.orchestration import assets, daily
 from aimass.orchestration.connections import warehouse_dsn
 from aimass.orchestration.defaults import DAG_DEFAULTS
 from aimass.orchestration.pools import WAREHOUSE_POOL
@@ -34,7 +34,7 @@ from aimass.orchestration.run_day import DAY_PARAM, mark_day, run_day
     tags=["aimass", "models"],
     params={
         "day": DAY_PARAM,
-        "force": Param(
+        "force_retrain": Param(
             False, type="boolean", description="Train a new model even if the champion is recent."
         ),
     },
@@ -45,13 +45,13 @@ def aimass_propensity():
     def train_propensity(params=None) -> dict:
         context = get_current_context()
         ds = run_day(context)
-        result = propensity.train_propensity(warehouse_dsn(), ds, force=params["force"])
+        result = daily.train_propensity(warehouse_dsn(), ds, force=params["force_retrain"])
         mark_day(context, ds, assets.MODEL_REGISTRY)
         return result
 
     @task(pool=WAREHOUSE_POOL)
     def score_propensity() -> dict:
-        return propensity.score_propensity(warehouse_dsn(), run_day(get_current_context()))
+        return daily.score_propensity(warehouse_dsn(), run_day(get_current_context()))
 
     @task(outlets=[assets.PROPENSITY_SCORES])
     def quality_gate_scores() -> dict:

@@ -53,7 +53,7 @@ from aimass.orchestration.run_day import DAY_PARAM, mark_day, run_day
             type=["null", "string"],
             description="Campaign lists: only items of this category (ml.campaign_recommendations).",
         ),
-        "force": Param(
+        "force_retrain": Param(
             False, type="boolean", description="Train a new model even if the champion is recent."
         ),
     },
@@ -64,7 +64,9 @@ def aimass_recommendations():
     def train_recommender(params=None) -> dict:
         context = get_current_context()
         ds = run_day(context)
-        result = recommendations.train_recommender(warehouse_dsn(), ds, force=params["force"])
+        result = recommendations.train_recommender(
+            warehouse_dsn(), ds, force=params["force_retrain"]
+        )
         mark_day(context, ds, assets.MODEL_REGISTRY)
         return result
 

@@ -15,13 +15,11 @@ from datetime import date
 
 import psycopg2
 
-from ml.core import registry
-from ml.core.frames import FeatureMismatchError
-from ml.core.tx import transaction
-from ml.propensity import pipeline
-from ml.propensity.config import load_config
-from ml.propensity.report import build_report, write_report
+from ml import pipeline, registry
+from ml.config import load_config
+from ml.features import FeatureMismatchError
 from ml.recommend import cli as recommend_cli
+from ml.report import build_report, write_report
 from ml.uplift.cli import add_coupon_commands, run_coupon_command
 
 
@@ -80,36 +78,33 @@ def run(args: argparse.Namespace) -> dict | list:
             )
         if args.command == "score":
             return pipeline.score(conn, score_date=args.score_date, config=config)
-        with transaction(conn):  # a registry command is one transaction
-            if args.command == "promote":
-                registry.promote(
-                    conn, name, args.version, reason="promoted by hand", force=args.force
-                )
-                return {"model_name": name, "champion": args.version}
-            if args.command == "rollback":
-                return {"model_name": name, "champion": registry.rollback(conn, name)}
-            if args.command == "list":
-                return [
-                    {
-                        "model_version": m.model_version,
-                        "status": m.status,
-                        "trained_at": m.trained_at.isoformat(),
-                        "roc_auc": (m.metrics.get("model") or {}).get("roc_auc"),
-                    }
-                    for m in registry.list_models(conn, name)
-                ]
-            version = args.version
-            if version is None:
-                champion = registry.get_champion(conn, name, with_artifact=False)
-                if champion is None:
-                    raise ValueError(f"{name} has no champion; pass --version.")
-                version = champion.model_version
-            out = {"model_name": name, "model_version": version}
-            if args.out:
-                out["path"] = str(write_report(conn, name, version, args.out))
-            else:
-                out["characters"] = len(build_report(conn, name, version))
-            return out
+        if args.command == "promote":
+            registry.promote(conn, name, args.version, reason="promoted by hand", force=args.force)
+            return {"model_name": name, "champion": args.version}
+        if args.command == "rollback":
+            return {"model_name": name, "champion": registry.rollback(conn, name)}
+        if args.command == "list":
+            return [
+                {
+                    "model_version": m.model_version,
+                    "status": m.status,
+                    "trained_at": m.trained_at.isoformat(),
+                    "roc_auc": (m.metrics.get("model") or {}).get("roc_auc"),
+                }
+                for m in registry.list_models(conn, name)
+            ]
+        version = args.version
+        if version is None:
+            champion = registry.get_champion(conn, name, with_artifact=False)
+            if champion is None:
+                raise ValueError(f"{name} has no champion; pass --version.")
+            version = champion.model_version
+        out = {"model_name": name, "model_version": version}
+        if args.out:
+            out["path"] = str(write_report(conn, name, version, args.out))
+        else:
+            out["characters"] = len(build_report(conn, name, version))
+        return out
     finally:
         conn.close()
 

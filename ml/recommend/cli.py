@@ -11,8 +11,9 @@ from __future__ import annotations
 import argparse
 import os
 from datetime import date
+from pathlib import Path
 
-from ml.core.jsonsafe import jsonable
+from ml.jsonsafe import jsonable
 
 COMMANDS = ("recommend-train", "recommend", "recommend-report")
 
@@ -41,12 +42,10 @@ def add_commands(commands) -> None:
 
 
 def run(args: argparse.Namespace, conn) -> dict | list:
-    from ml.core.registry import get_champion
-    from ml.core.report import write_file
-    from ml.core.tx import transaction
     from ml.recommend import pipeline
     from ml.recommend.config import load_config
     from ml.recommend.report import build_report
+    from ml.registry import get_champion
 
     config = load_config(args.recommend_config or os.environ.get("AIMASS_RECOMMENDATIONS_CONFIG"))
     if args.command == "recommend-train":
@@ -67,15 +66,17 @@ def run(args: argparse.Namespace, conn) -> dict | list:
             lists = out.pop("lists")
             out = jsonable({**out, "lists": lists.to_dict(orient="records")})
         return out
-    with transaction(conn):  # the report is stored in the registry row
-        version = args.version
-        if version is None:
-            champion = get_champion(conn, config.model_name, with_artifact=False)
-            if champion is None:
-                raise ValueError(f"{config.model_name} has no champion; pass --version.")
-            version = champion.model_version
-        html = build_report(conn, config.model_name, version)
+    version = args.version
+    if version is None:
+        champion = get_champion(conn, config.model_name, with_artifact=False)
+        if champion is None:
+            raise ValueError(f"{config.model_name} has no champion; pass --version.")
+        version = champion.model_version
+    html = build_report(conn, config.model_name, version)
     out = {"model_name": config.model_name, "model_version": version, "characters": len(html)}
     if args.out:
-        out["path"] = str(write_file(args.out, html))
+        path = Path(args.out)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(html, encoding="utf-8")
+        out["path"] = str(path)
     return out

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ml.core.config import load_settings
-from ml.core.errors import ConfigError
+import yaml
+
+from ml.config import _build, _merge, packaged_config_path
 
 ALGORITHMS = ("als", "item_knn")
 EVENT_TYPES = ("view", "like", "comment", "favorite", "add_to_cart", "purchase")
@@ -17,78 +19,98 @@ CONFIG_FILE = "recommendations.yml"
 
 @dataclass(frozen=True)
 class ModelConfig:
-    algorithm: str
-    factors: int
-    regularization: float
-    alpha: float
-    iterations: int
-    neighbours: int
-    random_state: int
-    num_threads: int
-    blas_threads: int
-    candidates: int
+    algorithm: str = "als"
+    factors: int = 16
+    regularization: float = 0.5
+    alpha: float = 0.5
+    iterations: int = 20
+    neighbours: int = 100
+    random_state: int = 20240601
+    num_threads: int = 1
+    blas_threads: int = 1
+    candidates: int = 200
 
 
 @dataclass(frozen=True)
 class RulesConfig:
-    exclude_unavailable: bool
-    recent_purchase_days: int
-    max_per_merchant: int
+    exclude_unavailable: bool = True
+    recent_purchase_days: int = 30
+    max_per_merchant: int = 4
 
 
 @dataclass(frozen=True)
 class ColdStartConfig:
-    min_items: int
-    new_item_weight: float
-    content_neighbours: int
+    min_items: int = 3
+    new_item_weight: float = 0.5
+    content_neighbours: int = 10
 
 
 @dataclass(frozen=True)
 class EvaluationConfig:
-    horizon_days: int
-    k: tuple
-    primary_metric: str
-    min_train_interactions: int
-    min_test_users: int
-    max_test_users: int
+    horizon_days: int = 7
+    k: tuple = (5, 10, 20)
+    primary_metric: str = "ndcg@10"
+    min_train_interactions: int = 200
+    min_test_users: int = 20
+    max_test_users: int = 20_000
 
 
 @dataclass(frozen=True)
 class PromotionConfig:
-    margin: float
-    baseline_margin: float
-    must_beat: tuple
+    margin: float = 0.005
+    baseline_margin: float = 0.0
+    must_beat: tuple = ("popularity", "category_popularity")
 
 
 @dataclass(frozen=True)
 class WriteConfig:
-    batch_users: int
+    batch_users: int = 2000
 
 
 @dataclass(frozen=True)
 class RecommendConfig:
-    model_name: str
-    top_n: int
-    history_days: int
-    half_life_days: float
-    active_days: int
-    retrain_after_days: int
-    event_weights: dict
-    model: ModelConfig
-    rules: RulesConfig
-    cold_start: ColdStartConfig
-    evaluation: EvaluationConfig
-    promotion: PromotionConfig
-    write: WriteConfig
+    model_name: str = "recommender"
+    top_n: int = 20
+    history_days: int = 90
+    half_life_days: float = 21
+    active_days: int = 30
+    retrain_after_days: int = 7
+    event_weights: dict = field(default_factory=dict)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    rules: RulesConfig = field(default_factory=RulesConfig)
+    cold_start: ColdStartConfig = field(default_factory=ColdStartConfig)
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    promotion: PromotionConfig = field(default_factory=PromotionConfig)
+    write: WriteConfig = field(default_factory=WriteConfig)
+
+
+def _read_yaml(path: Path) -> dict:
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"Recommendations config {path} does not exist; pass an existing YAML."
+        )
+    raw = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path} must hold a mapping of settings, got {type(raw).__name__}.")
+    return raw
 
 
 def load_config(path: str | Path | None = None, **overrides: Any) -> RecommendConfig:
     """The packaged `ml/conf/recommendations.yml`, then `path` (or `$AIMASS_RECOMMENDATIONS_CONFIG`)
     merged over it, then `overrides` (`top_n=10`, `model={"factors": 16}`, `rules__max_per_merchant=2`).
     """
-    config = load_settings(
-        RecommendConfig, CONFIG_FILE, env=CONFIG_ENV, path=path, overrides=overrides
-    )
+    raw = _read_yaml(packaged_config_path(CONFIG_FILE))
+    user_path = path if path is not None else os.environ.get(CONFIG_ENV) or None
+    if user_path is not None:
+        for key, value in _read_yaml(Path(user_path)).items():
+            _merge(raw, [key], value)
+    for key, value in overrides.items():
+        _merge(raw, key.split("__"), value)
+    if "evaluation" in raw and "k" in (raw["evaluation"] or {}):
+        raw["evaluation"]["k"] = tuple(raw["evaluation"]["k"])
+    if "promotion" in raw and "must_beat" in (raw["promotion"] or {}):
+        raw["promotion"]["must_beat"] = tuple(raw["promotion"]["must_beat"])
+    config = _build(RecommendConfig, raw, "config")
     validate_config(config)
     return config
 
@@ -134,4 +156,4 @@ def validate_config(config: RecommendConfig) -> None:
     if config.write.batch_users < 1:
         problems.append("write.batch_users must be >= 1")
     if problems:
-        raise ConfigError("Invalid recommendations config: " + "; ".join(problems) + ".")
+        raise ValueError("Invalid recommendations config: " + "; ".join(problems) + ".")

@@ -6,34 +6,22 @@ Both take an open psycopg2 connection and return a JSON-serialisable summary.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
 
-from ml.core import lifecycle
-from ml.core.errors import NotEnoughDataError
-from ml.core.jsonsafe import jsonable
-from ml.core.lifecycle import Candidate, Evaluation, ModelSpec
-from ml.core.promotion import Rule
-from ml.core.registry import RegisteredModel
-from ml.core.tx import transaction
-from ml.recommend.baselines import load_oracle
+from ml.jsonsafe import jsonable
+from ml.model import artifact_sha256
 from ml.recommend.config import RecommendConfig, load_config
 from ml.recommend.interactions import load_catalogue, load_history
 from ml.recommend.lists import ModelScorer, build_context, lists_frame
 from ml.recommend.models import RecommenderModel
 from ml.recommend.report import build_report, popularity_statement
 from ml.recommend.rules import eligible_items
-from ml.recommend.training import (
-    EvaluationData,
-    active_users,
-    fit_model,
-    load_evaluation_data,
-)
-from ml.recommend.training import evaluate as evaluate_window
+from ml.recommend.training import BASELINE_LABELS, active_users, evaluate, fit_model
 from ml.recommend.write import write_lists
+from ml.registry import RegisteredModel, get_champion, get_model, promote, register
 
 log = logging.getLogger(__name__)
 HEADLINE = ("ndcg@10", "recall@20", "precision@10", "map@10", "coverage", "novelty")
@@ -44,111 +32,64 @@ def _headline(metrics: dict | None) -> dict | None:
 
 
 def load_model(record: RegisteredModel) -> RecommenderModel:
-    """The registered recommender, after checking its artifact's sha256."""
-    return RecommenderModel.from_artifact(record.verified_artifact())
+    """The registered model after checking its artifact against the stored sha256."""
+    digest = artifact_sha256(record.artifact)
+    if digest != record.artifact_sha256:
+        raise ValueError(
+            f"Artifact of {record.model_name} {record.model_version} is corrupt: sha256 {digest} "
+            f"!= registered {record.artifact_sha256}. Retrain (python -m ml recommend-train)."
+        )
+    return RecommenderModel.from_artifact(record.artifact)
 
 
-@dataclass
-class RecommendData:
-    as_of: date
-    window: EvaluationData
-    truth: pd.DataFrame | None
-    history: pd.DataFrame
-    catalogue: pd.DataFrame
-
-
-def load(conn, as_of: date, config: RecommendConfig) -> RecommendData:
-    """The evaluation window (the last `horizon_days` before `as_of`), the simulator's truth
-    when there is one, and every interaction before `as_of` for the final fit."""
-    window = load_evaluation_data(conn, as_of, config)
-    return RecommendData(
-        as_of,
-        window,
-        load_oracle(conn),
-        load_history(conn, as_of, config),
-        load_catalogue(conn),
-    )
-
-
-def fit(data: RecommendData, config: RecommendConfig) -> RecommenderModel:
-    """The configured model fitted on all interactions before `as_of`."""
-    return fit_model(build_context(data.catalogue, data.history, data.as_of), config.model)
-
-
-def evaluate(
-    data: RecommendData,
-    champion: RegisteredModel | None,
-    config: RecommendConfig,
-) -> Evaluation:
-    """The configured model, the baselines, the oracle and the champion's settings refitted on
-    the evaluation window."""
-    champion_params = (champion.params or {}).get("model") if champion else None
-    metrics = evaluate_window(data.window, data.truth, config, champion_params)
-    if metrics["champion"] is not None:
-        metrics["champion"]["model_version"] = champion.model_version
-    return Evaluation(
-        model=metrics["model"],
-        baselines=metrics["baselines"],
-        champion=metrics["champion"],
-        metrics={
-            **{k: metrics["model"].get(k) for k in HEADLINE},
-            "ndcg_at_10": metrics["model"].get("ndcg@10"),
-            "primary_metric": config.evaluation.primary_metric,
-            **metrics,
-        },
-        verdict=popularity_statement(metrics),
-        summary={
-            "metrics": _headline(metrics["model"]),
-            "baselines": {k: _headline(v) for k, v in metrics["baselines"].items()},
-            "window": metrics["window"],
-        },
-    )
-
-
-def _windows(window: EvaluationData) -> dict:
-    """Train and test windows (a recommender has no validation or calibration window)."""
-    day = timedelta(days=1)
-    train = {"start": window.start, "end": window.split - day, "dates": []}
-    test = {"start": window.split, "end": window.end - day, "dates": [window.split]}
-    return jsonable({"cutoff": window.end, "train": train, "test": test})
-
-
-def candidate(data: RecommendData, model: RecommenderModel, config: RecommendConfig) -> Candidate:
-    return Candidate(
-        artifact=model.to_artifact(),
-        windows=_windows(data.window),
-        label_horizon_days=config.evaluation.horizon_days,
-        params={
-            "model": model.params,
-            "event_weights": config.event_weights,
-            "half_life_days": config.half_life_days,
-            "history_days": config.history_days,
-        },
-        features={"items": len(model.item_ids), "algorithm": model.algorithm},
-    )
-
-
-def model_spec(config: RecommendConfig | None = None) -> ModelSpec:
-    """The recommender's part of the lifecycle."""
-    cfg = config or load_config()
-    p = cfg.promotion
-    key = cfg.evaluation.primary_metric
-    return ModelSpec(
-        name=cfg.model_name,
-        retrain_after_days=cfg.retrain_after_days,
-        rule=Rule(key, key, p.margin, p.baseline_margin, must_beat=p.must_beat),
-        load=lambda conn, as_of, champion: load(conn, as_of, cfg),
-        fit=lambda data: fit(data, cfg),
-        evaluate=lambda conn, data, fitted, champion: evaluate(data, champion, cfg),
-        candidate=lambda data, fitted: candidate(data, fitted, cfg),
-        report=build_report,
-        headline=_headline,
-        load_model=load_model,
-        publish=lambda conn, record, model, score_date, **options: publish_lists(
-            conn, record, model, score_date, cfg, **options
+def decide(metrics: dict, config: RecommendConfig) -> tuple[bool, str, str]:
+    """(promote, registry status, reason): the candidate must beat each baseline of
+    `promotion.must_beat` on the primary metric by `baseline_margin` and be at most `margin`
+    below the champion's settings refitted on the same window."""
+    key = config.evaluation.primary_metric
+    value = metrics["model"].get(key, 0.0)
+    p = config.promotion
+    lost = [
+        f"{BASELINE_LABELS[name]} {m.get(key, 0.0):.4f}"
+        for name, m in metrics["baselines"].items()
+        if name in p.must_beat and value <= m.get(key, 0.0) + p.baseline_margin
+    ]
+    if lost:
+        return False, "rejected", f"Rejected: {key} {value:.4f} does not beat {', '.join(lost)}."
+    champion = metrics.get("champion")
+    if champion is None:
+        return (
+            True,
+            "candidate",
+            f"Promoted: first champion; {key} {value:.4f} beats {', '.join(p.must_beat)}.",
+        )
+    best = champion["metrics"].get(key, 0.0)
+    if value >= best - p.margin:
+        return (
+            True,
+            "candidate",
+            (
+                f"Promoted: {key} {value:.4f} vs champion settings {best:.4f} on the same window "
+                f"(margin {p.margin}); beats {', '.join(p.must_beat)}."
+            ),
+        )
+    return (
+        False,
+        "candidate",
+        (
+            f"Kept as candidate: {key} {value:.4f} is more than {p.margin} below the champion "
+            f"settings' {best:.4f} on the same window."
         ),
-        how_to_train="python -m ml recommend-train --as-of ...",
     )
+
+
+def _windows(metrics: dict, as_of: date) -> dict:
+    w = metrics["window"]
+    train = {"start": w["train_start"], "end": w["split"] - timedelta(days=1), "dates": []}
+    test = {"start": w["split"], "end": w["test_end"], "dates": [w["split"]]}
+    # no validation or calibration window: the registry columns repeat the test window
+    windows = {"cutoff": as_of, "train": train, "validation": test, "calibration": test}
+    return jsonable({**windows, "test": test})
 
 
 def train_and_register(
@@ -156,8 +97,73 @@ def train_and_register(
 ) -> dict:
     """Evaluate the configured model against the baselines (and the champion's settings) on the
     last `horizon_days` before `as_of`, fit it on all interactions before `as_of`, register it,
-    and promote it when the rule allows (`ml.core.lifecycle.train_and_register`)."""
-    return lifecycle.train_and_register(conn, model_spec(config), as_of, force)
+    and promote it when the rule allows. A champion trained less than `retrain_after_days`
+    before `as_of` is kept (status "skipped") unless `force`."""
+    cfg = config or load_config()
+    champion = get_champion(conn, cfg.model_name, with_artifact=False)
+    if champion is not None and not force:
+        age = (as_of - champion.training_cutoff).days
+        if 0 <= age < cfg.retrain_after_days:
+            return jsonable(
+                {
+                    "model_name": cfg.model_name,
+                    "model_version": champion.model_version,
+                    "status": "skipped",
+                    "decision_reason": f"Champion {champion.model_version} was trained on data "
+                    f"before {champion.training_cutoff}, less than retrain_after_days="
+                    f"{cfg.retrain_after_days} before {as_of}; it stays.",
+                }
+            )
+    champion_params = (champion.params or {}).get("model") if champion else None
+    metrics = evaluate(conn, as_of, cfg, champion_params)
+    if metrics["champion"] is not None:
+        metrics["champion"]["model_version"] = champion.model_version
+    history = load_history(conn, as_of, cfg)
+    catalogue = load_catalogue(conn)
+    conn.commit()
+    model = fit_model(build_context(catalogue, history, as_of), cfg.model)
+    promoted, status, reason = decide(metrics, cfg)
+    artifact = model.to_artifact()
+    version = register(
+        conn,
+        model_name=cfg.model_name,
+        artifact=artifact,
+        windows=_windows(metrics, as_of),
+        label_horizon_days=cfg.evaluation.horizon_days,
+        params={
+            "model": model.params,
+            "event_weights": cfg.event_weights,
+            "half_life_days": cfg.half_life_days,
+            "history_days": cfg.history_days,
+        },
+        features={"items": len(model.item_ids), "algorithm": model.algorithm},
+        metrics={
+            **{k: metrics["model"].get(k) for k in HEADLINE},
+            "ndcg_at_10": metrics["model"].get("ndcg@10"),
+            "primary_metric": cfg.evaluation.primary_metric,
+            **metrics,
+        },
+        status=status,
+        verdict=popularity_statement(metrics),
+        decision_reason=reason,
+    )
+    if promoted:
+        promote(conn, cfg.model_name, version, reason=reason)
+    build_report(conn, cfg.model_name, version)
+    final = get_champion(conn, cfg.model_name, with_artifact=False)
+    return jsonable(
+        {
+            "model_name": cfg.model_name,
+            "model_version": version,
+            "status": "champion" if final and final.model_version == version else status,
+            "promoted": promoted,
+            "decision_reason": reason,
+            "verdict": popularity_statement(metrics),
+            "metrics": _headline(metrics["model"]),
+            "baselines": {k: _headline(v) for k, v in metrics["baselines"].items()},
+            "window": metrics["window"],
+        }
+    )
 
 
 def segment_users(conn, segment: str, as_of: date) -> np.ndarray:
@@ -188,35 +194,6 @@ def segment_users(conn, segment: str, as_of: date) -> np.ndarray:
     return np.array(segments[segment], dtype=object)
 
 
-def _read_inputs(
-    conn, score_date: date, config: RecommendConfig, segment: str | None, user_ids: list | None
-) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
-    """The history, the catalogue and the users to make lists for (one read transaction)."""
-    with transaction(conn):  # no locks held while ranking
-        history = load_history(conn, score_date, config)
-        catalogue = load_catalogue(conn)
-        _check_inputs(history, catalogue, score_date, config)
-        if user_ids is not None:
-            users = np.array(sorted(set(user_ids)), dtype=object)
-        else:
-            users = active_users(history, score_date, config.active_days)
-            if segment:
-                users = np.intersect1d(users, segment_users(conn, segment, score_date))
-    return history, catalogue, users
-
-
-def _check_inputs(
-    history: pd.DataFrame, catalogue: pd.DataFrame, score_date: date, config: RecommendConfig
-) -> None:
-    if history.empty:
-        raise NotEnoughDataError(
-            f"No interactions in the {config.history_days} days before {score_date}: nothing to "
-            "recommend from; the published lists stay as they are. Load data and run dbt first."
-        )
-    if catalogue.empty:
-        raise NotEnoughDataError("marts.dim_items is empty: there is nothing to recommend.")
-
-
 def recommend(
     conn,
     *,
@@ -235,40 +212,34 @@ def recommend(
     n = cfg.top_n if top_n is None else int(top_n)
     if n <= 0:
         raise ValueError(f"top_n must be a positive number of items per user, got {top_n}.")
-    return lifecycle.score(
-        conn,
-        model_spec(cfg),
-        score_date,
-        top_n=n,
-        segment=segment,
-        campaign_category=campaign_category,
-        user_ids=user_ids,
-        publish=publish,
-    )
-
-
-def publish_lists(
-    conn,
-    champion: RegisteredModel,
-    model: RecommenderModel,
-    score_date: date,
-    config: RecommendConfig,
-    *,
-    top_n: int,
-    segment: str | None,
-    campaign_category: str | None,
-    user_ids: list[str] | None,
-    publish: bool,
-) -> dict:
-    """The lists of `score_date` with the rules applied, written to `ml.user_recommendations`
-    (or `ml.campaign_recommendations`) unless `publish` is false (then they are returned)."""
-    cfg, n = config, top_n
-    history, catalogue, users = _read_inputs(conn, score_date, cfg, segment, user_ids)
+    champion = get_champion(conn, cfg.model_name, with_artifact=True)
+    if champion is None:
+        raise ValueError(
+            f"No champion for {cfg.model_name}: train one first (python -m ml recommend-train "
+            "--as-of ...); nothing was published."
+        )
+    model = load_model(get_model(conn, cfg.model_name, champion.model_version))
+    history = load_history(conn, score_date, cfg)
+    catalogue = load_catalogue(conn)
+    if history.empty:
+        raise ValueError(
+            f"No interactions in the {cfg.history_days} days before {score_date}: nothing to "
+            "recommend from; the published lists stay as they are. Load data and run dbt first."
+        )
+    if catalogue.empty:
+        raise ValueError("marts.dim_items is empty: there is nothing to recommend.")
     eligible = eligible_items(
         catalogue.sort_values("item_id").reset_index(drop=True),
         exclude_unavailable=cfg.rules.exclude_unavailable,
         category=campaign_category,
     )
+    if user_ids is not None:
+        users = np.array(sorted(set(user_ids)), dtype=object)
+    else:
+        users = active_users(history, score_date, cfg.active_days)
+        if segment:
+            users = np.intersect1d(users, segment_users(conn, segment, score_date))
+    conn.commit()
     if len(users) == 0:
         where = f" in segment {segment!r}" if segment else ""
         raise ValueError(
@@ -290,7 +261,13 @@ def publish_lists(
         "top_n": n,
         "segment": segment,
         "campaign_category": campaign_category,
-        **_list_counts(lists, users, unknown, eligible),
+        "users": int(len(users)),
+        "users_with_lists": int(lists["user_id"].nunique()) if len(lists) else 0,
+        "users_without_history": len(unknown),
+        "rows": int(len(lists)),
+        "distinct_items": int(lists["item_id"].nunique()) if len(lists) else 0,
+        "coverage": (float(lists["item_id"].nunique() / eligible.sum()) if len(lists) else 0.0),
+        "cold_start_rows": int(lists["reason"].str.startswith("popular in").sum()),
     }
     if unknown:
         log.info("%d users have no history: they get popular items (cold start)", len(unknown))
@@ -307,20 +284,6 @@ def publish_lists(
     else:
         summary["lists"] = lists
     return summary if not publish else jsonable(summary)
-
-
-def _list_counts(
-    lists: pd.DataFrame, users: np.ndarray, unknown: list, eligible: np.ndarray
-) -> dict:
-    return {
-        "users": int(len(users)),
-        "users_with_lists": int(lists["user_id"].nunique()) if len(lists) else 0,
-        "users_without_history": len(unknown),
-        "rows": int(len(lists)),
-        "distinct_items": int(lists["item_id"].nunique()) if len(lists) else 0,
-        "coverage": (float(lists["item_id"].nunique() / eligible.sum()) if len(lists) else 0.0),
-        "cold_start_rows": int(lists["reason"].str.startswith("popular in").sum()),
-    }
 
 
 def latest_lists(conn) -> pd.DataFrame:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from html import escape
 
-from ml.core.registry import RegisteredModel
-from ml.core.report import fmt, page, store_report, table
-from ml.core.svg import bar_chart, line_chart
 from ml.recommend.training import BASELINE_LABELS
+from ml.registry import RegisteredModel, get_model, set_report
+from ml.report import STYLE, _fmt, _table
+from ml.svg import bar_chart, line_chart
 
 METRIC_ROWS = (
     ("ndcg@10", "NDCG@10", "{:.4f}"),
@@ -63,7 +63,7 @@ def render_report(record: RegisteredModel) -> str:
     m = record.metrics
     methods = compared(m)
     rows = [
-        [escape(label)] + [fmt(v.get(key), pattern) for v in methods.values()]
+        [escape(label)] + [_fmt(v.get(key), pattern) for v in methods.values()]
         for key, label, pattern in METRIC_ROWS
     ]
     w = m.get("window") or {}
@@ -103,21 +103,21 @@ def render_report(record: RegisteredModel) -> str:
         f"<p class='verdict'>{escape(popularity_statement(m))}<br>"
         f"{escape(record.decision_reason or '')}</p>"
         "<h2>Evaluation window</h2>"
-        + table(
+        + _table(
             ["train from", "test from", "test to", "users", "train interactions", "items"],
             [
                 [
                     str(w.get("train_start")),
                     str(w.get("split")),
                     str(w.get("test_end")),
-                    fmt(w.get("users"), "{:,}"),
-                    fmt(w.get("train_interactions"), "{:,}"),
-                    fmt(w.get("eligible_items"), "{:,}"),
+                    _fmt(w.get("users"), "{:,}"),
+                    _fmt(w.get("train_interactions"), "{:,}"),
+                    _fmt(w.get("eligible_items"), "{:,}"),
                 ]
             ],
         )
         + "<h2>Test window metrics</h2>"
-        + table(["metric", *methods], rows)
+        + _table(["metric", *methods], rows)
         + oracle_text
         + "<h2>Charts</h2><div class='charts'>"
         + "".join(charts)
@@ -125,9 +125,14 @@ def render_report(record: RegisteredModel) -> str:
         + escape(str(params))
         + "</pre>"
     )
-    return page(title, body)
+    return (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{escape(title)}</title>"
+        f"<style>{STYLE}</style></head><body>{body}</body></html>"
+    )
 
 
 def build_report(conn, model_name: str, model_version: str) -> str:
-    """Render the version's report and store it in the registry."""
-    return store_report(conn, model_name, model_version, render_report)
+    record = get_model(conn, model_name, model_version, with_artifact=False)
+    html = render_report(record)
+    set_report(conn, model_name, model_version, html)
+    return html

@@ -9,16 +9,16 @@ E); item availability is not applied, because `marts.dim_items` only knows today
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
 
-from ml.core.errors import NotEnoughDataError
 from ml.recommend.baselines import (
     Oracle,
     category_popularity_scores,
+    load_oracle,
     normalised,
     popularity_scores,
 )
@@ -52,7 +52,7 @@ def fit_model(ctx: Context, config: ModelConfig) -> RecommenderModel:
     weights = ctx.history.weights
     items = np.flatnonzero(weights.getnnz(axis=0) > 0)
     if len(items) < 2 or weights.shape[0] < 2:
-        raise NotEnoughDataError(
+        raise ValueError(
             f"Only {weights.shape[0]} users and {len(items)} items have interactions before "
             f"{ctx.as_of}: too little to fit a recommender. Load more history or pick a later "
             "as-of date."
@@ -76,8 +76,9 @@ def load_evaluation_data(conn, as_of: date, config: RecommendConfig) -> Evaluati
     train = load_interactions(conn, start, split, config)
     test = load_interactions(conn, split, as_of, config, decay=False)
     catalogue = load_catalogue(conn)
+    conn.commit()
     if len(train) < e.min_train_interactions:
-        raise NotEnoughDataError(
+        raise ValueError(
             f"Only {len(train)} user x item interactions in [{start}, {split}); the evaluation "
             f"needs at least {e.min_train_interactions} (evaluation.min_train_interactions). "
             "Load more history or pick a later as-of date."
@@ -88,7 +89,7 @@ def load_evaluation_data(conn, as_of: date, config: RecommendConfig) -> Evaluati
         rng = np.random.default_rng(config.model.random_state)
         users = np.sort(rng.choice(users, e.max_test_users, replace=False))
     if len(users) < e.min_test_users:
-        raise NotEnoughDataError(
+        raise ValueError(
             f"Only {len(users)} active users interacted in the test window [{split}, {as_of}); "
             f"the evaluation needs at least {e.min_test_users} (evaluation.min_test_users)."
         )
@@ -137,14 +138,10 @@ def knn_scorer(ctx: Context, config: RecommendConfig):
     return score
 
 
-def evaluate(
-    data: EvaluationData,
-    truth: pd.DataFrame | None,
-    config: RecommendConfig,
-    champion_params: dict | None = None,
-) -> dict:
-    """Metrics of the configured model, the baselines, the oracle (`truth`, when `sim_truth`
-    exists) and, if its settings differ, the champion's settings refitted on the same window."""
+def evaluate(conn, as_of: date, config: RecommendConfig, champion_params: dict | None = None):
+    """Metrics of the configured model, the baselines, the oracle (when `sim_truth` exists) and,
+    if its settings differ, the champion's settings refitted on the same window."""
+    data = load_evaluation_data(conn, as_of, config)
     ctx = data.ctx
     model = fit_model(ctx, config.model)
     results = {"model": method_metrics(data, ModelScorer(model, ctx, config), config)}
@@ -155,6 +152,8 @@ def evaluate(
         ),
         "item_knn": knn_scorer(ctx, config),
     }
+    truth = load_oracle(conn)
+    conn.commit()
     if truth is not None:
         oracle = Oracle(truth, ctx.catalogue)
         baselines["oracle"] = lambda users, rows: oracle.scores(users)
@@ -167,8 +166,8 @@ def evaluate(
             champion = {"same_settings": True, "metrics": results["model"]}
         else:
             fields = set(ModelConfig.__dataclass_fields__)
-            champion_config = replace(
-                config.model, **{k: v for k, v in champion_params.items() if k in fields}
+            champion_config = ModelConfig(
+                **{k: v for k, v in champion_params.items() if k in fields}
             )
             champion_model = fit_model(ctx, champion_config)
             champion = {

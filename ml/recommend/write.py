@@ -20,7 +20,6 @@ import pandas as pd
 from psycopg2 import sql
 
 from aimass.warehouse import ANALYST_ROLE, grant_ml_public
-from ml.core.tx import transaction
 
 LIST_COLUMNS = (
     "score_date",
@@ -106,7 +105,7 @@ def ensure_tables(conn) -> None:
 
 
 def _grant_campaign_table(conn) -> None:
-    with transaction(conn), conn.cursor() as cur:
+    with conn.cursor() as cur:
         cur.execute("select 1 from pg_roles where rolname = %s", (ANALYST_ROLE,))
         if cur.fetchone():
             cur.execute(
@@ -114,6 +113,7 @@ def _grant_campaign_table(conn) -> None:
                     sql.Identifier(ANALYST_ROLE)
                 )
             )
+    conn.commit()
 
 
 def _copy(cur, table: str, columns: list[str], rows: pd.DataFrame) -> None:
@@ -152,7 +152,7 @@ def write_lists(
         created_at=datetime.now(UTC).isoformat(),
     )
     users = sorted(rows["user_id"].unique())
-    with transaction(conn):  # one transaction: on any error the previous rows stay
+    try:
         ensure_tables(conn)
         with conn.cursor() as cur:
             if campaign_category is not None:
@@ -184,6 +184,10 @@ def write_lists(
                         (score_date,),
                     )
                 _copy(cur, "ml.user_recommendations", list(LIST_COLUMNS), rows)
+        conn.commit()
+    except Exception:
+        conn.rollback()
+        raise
     grant_ml_public(conn)
     _grant_campaign_table(conn)
     return len(rows)

@@ -5,16 +5,15 @@ from __future__ import annotations
 import argparse
 import os
 from datetime import date
+from pathlib import Path
 
 import psycopg2
 
-from ml.core import registry
-from ml.core.report import write_file
-from ml.core.tx import transaction
-from ml.uplift.config import load_config
-from ml.uplift.pipeline import plan_campaign, train_and_register
+from ml import registry
+from ml.uplift.config import load_uplift_config
+from ml.uplift.pipeline import plan_campaign, train_and_register_uplift
 from ml.uplift.policy import CampaignRequest
-from ml.uplift.report import build_report, write_qini_svg
+from ml.uplift.report import build_uplift_report, write_qini_svg
 
 
 def _values(text: str) -> tuple[float, ...]:
@@ -52,11 +51,13 @@ def add_coupon_commands(commands) -> None:
 
 
 def run_coupon_command(args: argparse.Namespace) -> dict:
-    config = load_config(args.uplift_config)
+    config = load_uplift_config(args.uplift_config)
     conn = psycopg2.connect(args.database_url or os.environ["AIMASS_WAREHOUSE_URL"])
     try:
         if args.command == "coupon-train":
-            return train_and_register(conn, as_of=args.as_of, config=config, force=args.force)
+            return train_and_register_uplift(
+                conn, as_of=args.as_of, config=config, force=args.force
+            )
         if args.command == "coupon-plan":
             request = CampaignRequest(
                 name=args.name,
@@ -68,23 +69,20 @@ def run_coupon_command(args: argparse.Namespace) -> dict:
             return plan_campaign(
                 conn, request, config=config, model_version=args.version, export_path=args.out
             )
-        with transaction(conn):  # the report is stored in the registry row
-            return _report(args, conn, config)
+        version = args.version
+        if version is None:
+            champion = registry.get_champion(conn, config.model_name, with_artifact=False)
+            if champion is None:
+                raise ValueError(f"{config.model_name} has no champion; pass --version.")
+            version = champion.model_version
+        html = build_uplift_report(conn, config.model_name, version)
+        out: dict = {"model_name": config.model_name, "model_version": version}
+        if args.out:
+            Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.out).write_text(html, encoding="utf-8")
+            out["path"] = args.out
+        if args.qini_svg:
+            out["qini_svg"] = str(write_qini_svg(conn, config.model_name, version, args.qini_svg))
+        return out
     finally:
         conn.close()
-
-
-def _report(args: argparse.Namespace, conn, config) -> dict:
-    version = args.version
-    if version is None:
-        champion = registry.get_champion(conn, config.model_name, with_artifact=False)
-        if champion is None:
-            raise ValueError(f"{config.model_name} has no champion; pass --version.")
-        version = champion.model_version
-    html = build_report(conn, config.model_name, version)
-    out: dict = {"model_name": config.model_name, "model_version": version}
-    if args.out:
-        out["path"] = str(write_file(args.out, html))
-    if args.qini_svg:
-        out["qini_svg"] = str(write_qini_svg(conn, config.model_name, version, args.qini_svg))
-    return out

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ml.core.config import load_settings
-from ml.core.errors import ConfigError
+from ml.config import _build, _merge, _read_yaml, packaged_config_path
 
 CONFIG_FILE = "coupon_uplift.yml"
 CONFIG_ENV = "AIMASS_COUPON_UPLIFT_CONFIG"
@@ -18,84 +18,95 @@ LEARNERS = ("t_learner", "x_learner", "s_learner")
 class CampaignSplitConfig:
     """How many of the latest campaigns are held out for validation and test."""
 
-    validation_campaigns: int
-    test_campaigns: int
-    min_train_campaigns: int
+    validation_campaigns: int = 1
+    test_campaigns: int = 1
+    min_train_campaigns: int = 1
 
 
 @dataclass(frozen=True)
 class UpliftGuardConfig:
     """Minimum randomized data before a model is trained."""
 
-    min_control_users: int
-    min_treated_users: int
-    min_train_conversions: int
+    min_control_users: int = 200
+    min_treated_users: int = 100
+    min_train_conversions: int = 50
 
 
 @dataclass(frozen=True)
 class EconomicsConfig:
     """Money: margin on incremental revenue and what a coupon costs."""
 
-    margin: float
-    coupon_cost_per_unit: float
-    cost_per_coupon_sent: float
-    order_value: float | None
+    margin: float = 0.3
+    coupon_cost_per_unit: float = 1.0
+    cost_per_coupon_sent: float = 0.0
+    order_value: float | None = None
 
 
 @dataclass(frozen=True)
 class UpliftEvaluationConfig:
-    target_share: float
-    uplift_at_k: tuple[float, ...]
-    curve_points: int
-    random_seed: int
+    target_share: float = 0.3
+    uplift_at_k: tuple[float, ...] = (0.1, 0.3)
+    curve_points: int = 51
+    random_seed: int = 20240601
 
 
 @dataclass(frozen=True)
 class UpliftPromotionConfig:
-    qini_margin: float
-    baseline_margin: float
+    qini_margin: float = 0.02
+    baseline_margin: float = 0.0
 
 
 @dataclass(frozen=True)
 class UpliftLightGBMConfig:
-    num_boost_round: int
-    params: dict
+    num_boost_round: int = 150
+    params: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class TargetsConfig:
-    export_dir: str | None
+    export_dir: str | None = None
 
 
 @dataclass(frozen=True)
 class UpliftConfig:
-    model_name: str
-    retrain_after_days: int
-    learners: tuple[str, ...]
-    campaigns: CampaignSplitConfig
-    guards: UpliftGuardConfig
-    economics: EconomicsConfig
-    evaluation: UpliftEvaluationConfig
-    promotion: UpliftPromotionConfig
-    lightgbm: UpliftLightGBMConfig
-    targets: TargetsConfig
+    model_name: str = "coupon_uplift"
+    retrain_after_days: int = 7
+    learners: tuple[str, ...] = LEARNERS
+    campaigns: CampaignSplitConfig = field(default_factory=CampaignSplitConfig)
+    guards: UpliftGuardConfig = field(default_factory=UpliftGuardConfig)
+    economics: EconomicsConfig = field(default_factory=EconomicsConfig)
+    evaluation: UpliftEvaluationConfig = field(default_factory=UpliftEvaluationConfig)
+    promotion: UpliftPromotionConfig = field(default_factory=UpliftPromotionConfig)
+    lightgbm: UpliftLightGBMConfig = field(default_factory=UpliftLightGBMConfig)
+    targets: TargetsConfig = field(default_factory=TargetsConfig)
 
 
-def load_config(path: str | Path | None = None, **overrides: Any) -> UpliftConfig:
+def load_uplift_config(path: str | Path | None = None, **overrides: Any) -> UpliftConfig:
     """The packaged `ml/conf/coupon_uplift.yml`, then `path` (or `$AIMASS_COUPON_UPLIFT_CONFIG`)
     merged over it, then `overrides` (`section__key=value` or top-level keys)."""
-    config = load_settings(
-        UpliftConfig, CONFIG_FILE, env=CONFIG_ENV, path=path, overrides=overrides
-    )
-    evaluation = replace(
-        config.evaluation, uplift_at_k=tuple(float(k) for k in config.evaluation.uplift_at_k)
-    )
-    config = replace(config, evaluation=evaluation)
-    validate_config(config)
+    raw = _read_yaml(packaged_config_path(CONFIG_FILE))
+    user_path = path if path is not None else os.environ.get(CONFIG_ENV) or None
+    if user_path is not None:
+        for key, value in _read_yaml(Path(user_path)).items():
+            _merge(raw, [key], value)
+    for key, value in overrides.items():
+        _merge(raw, key.split("__"), value)
+    config = _build(UpliftConfig, raw, "coupon uplift config")
+    config = _normalise(config)
+    validate_uplift_config(config)
     return config
 
 
-def validate_config(config: UpliftConfig) -> None:
+def _normalise(config: UpliftConfig) -> UpliftConfig:
+    from dataclasses import replace
+
+    evaluation = replace(
+        config.evaluation, uplift_at_k=tuple(float(k) for k in config.evaluation.uplift_at_k)
+    )
+    return replace(config, learners=tuple(config.learners), evaluation=evaluation)
+
+
+def validate_uplift_config(config: UpliftConfig) -> None:
     """Reject settings that cannot give a sound model, saying which and why."""
     problems = []
     unknown = sorted(set(config.learners) - set(LEARNERS))
@@ -121,6 +132,6 @@ def validate_config(config: UpliftConfig) -> None:
     if config.retrain_after_days < 0:
         problems.append("retrain_after_days must be >= 0")
     if problems:
-        raise ConfigError(
+        raise ValueError(
             "Invalid coupon uplift config (ml/conf/coupon_uplift.yml): " + "; ".join(problems) + "."
         )

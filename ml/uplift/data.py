@@ -10,8 +10,7 @@ import numpy as np
 import pandas as pd
 from psycopg2 import sql
 
-from ml.core.errors import NotEnoughDataError
-from ml.core.frames import feature_column_types, feature_select_list, frame_dtypes, read_copy
+from ml.features import _feature_select_list, _frame_dtypes, _read_copy, feature_column_types
 from ml.uplift.config import UpliftConfig
 
 TRAINING_SET_TABLE = ("marts", "fct_coupon_training_set")
@@ -45,8 +44,8 @@ class CampaignSplit:
         return max(self.window_ends.values())
 
     def as_windows(self) -> dict:
-        """The registry's `windows` shape: per split its offer dates and campaigns (no
-        calibration window: uplift models are not calibrated)."""
+        """The registry's `windows` shape: per split its offer dates (calibration = validation,
+        uplift models are not calibrated) and campaigns."""
         out: dict = {"cutoff": self.cutoff.isoformat(), "campaigns": {}}
         for name in SPLITS:
             dates = sorted(self.offer_dates[c] for c in self.campaigns(name))
@@ -56,6 +55,7 @@ class CampaignSplit:
                 "dates": [d.isoformat() for d in dates],
             }
             out["campaigns"][name] = list(self.campaigns(name))
+        out["calibration"] = dict(out["validation"])
         return out
 
 
@@ -71,7 +71,7 @@ def load_training_set(conn, before: date | None = None) -> pd.DataFrame:
                 "dbt build before training the coupon uplift model."
             )
     types = feature_column_types(conn)
-    features = feature_select_list(types)[2:]  # the feature columns, without the keys
+    features = _feature_select_list(types)[2:]  # the feature columns, without the keys
     columns = [
         sql.SQL("f.user_id::text as user_id"),
         sql.SQL("f.offer_date as as_of_date"),
@@ -95,7 +95,7 @@ def load_training_set(conn, before: date | None = None) -> pd.DataFrame:
         table=sql.Identifier(*TRAINING_SET_TABLE),
         where=where,
     )
-    dtypes = frame_dtypes(types) | {
+    dtypes = _frame_dtypes(types) | {
         CAMPAIGN: "str",
         TREATMENT: "int64",
         VALUE: "float64",
@@ -104,7 +104,7 @@ def load_training_set(conn, before: date | None = None) -> pd.DataFrame:
         REDEEMED: "int64",
         HORIZON: "int64",
     }
-    return read_copy(conn, query, params, dtypes)
+    return _read_copy(conn, query, params, dtypes)
 
 
 def feature_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -137,7 +137,7 @@ def split_campaigns(frame: pd.DataFrame, config: UpliftConfig) -> CampaignSplit:
     """The latest `test_campaigns` campaigns are the test, the `validation_campaigns` before
     them the validation, all earlier ones train; ValueError when there are too few."""
     if frame.empty:
-        raise NotEnoughDataError(
+        raise ValueError(
             "marts.fct_coupon_training_set has no campaign with a complete outcome window: run "
             "randomized coupon campaigns (with a control group) and rebuild the marts."
         )
@@ -146,7 +146,7 @@ def split_campaigns(frame: pd.DataFrame, config: UpliftConfig) -> CampaignSplit:
     c = config.campaigns
     needed = c.min_train_campaigns + c.validation_campaigns + c.test_campaigns
     if len(ids) < needed:
-        raise NotEnoughDataError(
+        raise ValueError(
             f"The coupon training set holds {len(ids)} completed campaign(s) ({', '.join(ids)}); "
             f"training needs at least {needed}: {c.min_train_campaigns} to train on, "
             f"{c.validation_campaigns} to choose the learner and {c.test_campaigns} held out "
@@ -195,7 +195,7 @@ def check_campaigns(frame: pd.DataFrame, config: UpliftConfig) -> None:
                 "coupon. Leave it out of marts.fct_coupon_training_set."
             )
         if row.control < g.min_control_users:
-            raise NotEnoughDataError(
+            raise ValueError(
                 f"Campaign {cid} has {row.control} control users, fewer than "
                 f"guards.min_control_users={g.min_control_users}: too few to measure the effect. "
                 "Run campaigns with a larger control group or lower the guard with care."
@@ -203,7 +203,7 @@ def check_campaigns(frame: pd.DataFrame, config: UpliftConfig) -> None:
         small = {v: n for v, n in row.treated_by_value.items() if n < g.min_treated_users}
         if small:
             detail = ", ".join(f"value {v:g}: {n}" for v, n in small.items())
-            raise NotEnoughDataError(
+            raise ValueError(
                 f"Campaign {cid} has too few treated users ({detail}; guards.min_treated_users="
                 f"{g.min_treated_users}). Treat more users per coupon value or lower the guard "
                 "with care."
@@ -216,7 +216,7 @@ def check_train_frame(train: pd.DataFrame, config: UpliftConfig) -> None:
     for arm, label in ((0, "control"), (1, "treated")):
         conversions = int(train.loc[train[TREATMENT] == arm, CONVERTED].sum())
         if conversions < minimum:
-            raise NotEnoughDataError(
+            raise ValueError(
                 f"The training campaigns hold {conversions} conversions of {label} users, fewer "
                 f"than guards.min_train_conversions={minimum}. Train on more campaigns "
                 "(campaigns.* in ml/conf/coupon_uplift.yml) or wait for more data."

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ml.core.frames import FeatureSpec, prepare_matrix
+from ml.features import FeatureSpec, prepare_matrix
 
 # name -> (part, rest): part / (part + rest), null when both are 0
 SHARES = {

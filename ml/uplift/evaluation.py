@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ml.core.frames import FeatureSpec, select_features
+from ml.features import FeatureSpec, select_features
 from ml.uplift.config import UpliftConfig
 from ml.uplift.data import CONVERTED, REDEEMED, REVENUE, TREATMENT, VALUE, feature_frame
 from ml.uplift.derived import uplift_matrix, with_derived_features

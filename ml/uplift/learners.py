@@ -13,7 +13,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from ml.core.frames import FeatureSpec
+from ml.features import FeatureSpec
 from ml.uplift.derived import uplift_matrix
 
 VALUE_FEATURE = "offered_coupon_value"

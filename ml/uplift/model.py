@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ml.core.frames import FeatureSpec
+from ml.features import FeatureSpec
 from ml.uplift.derived import uplift_matrix
 from ml.uplift.learners import Effects, Learner
 

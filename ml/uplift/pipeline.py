@@ -4,27 +4,29 @@ connection and return a JSON-serialisable summary."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ml.core import lifecycle, registry
-from ml.core.errors import NotEnoughDataError
-from ml.core.frames import load_scoring_frame
-from ml.core.jsonsafe import jsonable
-from ml.core.lifecycle import Candidate, Evaluation, ModelSpec, champion_section
-from ml.core.promotion import Rule
-from ml.core.registry import RegisteredModel, get_model
-from ml.core.tx import transaction
-from ml.uplift.config import UpliftConfig, load_config
+from ml.features import load_scoring_frame
+from ml.jsonsafe import jsonable
+from ml.model import artifact_sha256
+from ml.registry import (
+    RegisteredModel,
+    baselines_not_beaten,
+    decide_promotion,
+    get_champion,
+    get_model,
+    promote,
+    register,
+)
+from ml.uplift.config import UpliftConfig, load_uplift_config
 from ml.uplift.data import (
     SPLITS,
     TREATMENT,
     VALUE,
-    CampaignSplit,
     check_campaigns,
     check_train_frame,
     coupon_values,
@@ -34,7 +36,6 @@ from ml.uplift.data import (
 )
 from ml.uplift.evaluation import (
     LEARNER_LABELS,
-    FittedCandidates,
     baseline_scores,
     evaluate_scores,
     fit_candidates,
@@ -44,7 +45,7 @@ from ml.uplift.evaluation import (
 )
 from ml.uplift.model import UpliftModel
 from ml.uplift.policy import CampaignRequest, plan_targets, validate_request
-from ml.uplift.report import build_report
+from ml.uplift.report import build_uplift_report
 from ml.uplift.targets import campaign_id_for, export_csv, write_targets
 
 SUMMARY_METRICS = ("qini", "qini_true", "auuc", "uplift_at_10", "uplift_at_30", "ate", "rows")
@@ -62,88 +63,107 @@ def _known_values(frame: pd.DataFrame, values: tuple[float, ...]) -> pd.DataFram
     return frame[keep.to_numpy()].reset_index(drop=True)
 
 
-def load_model(record: RegisteredModel) -> UpliftModel:
-    """The registered uplift model, after checking its artifact's sha256."""
-    return UpliftModel.from_artifact(record.verified_artifact())
+def recent_champion(conn, as_of: date, config: UpliftConfig) -> RegisteredModel | None:
+    champion = get_champion(conn, config.model_name, with_artifact=False)
+    if champion is None:
+        return None
+    age = (as_of - champion.training_cutoff).days
+    return champion if 0 <= age < config.retrain_after_days else None
 
 
-@dataclass
-class UpliftData:
-    frame: pd.DataFrame
-    split: CampaignSplit
-    frames: dict[str, pd.DataFrame]
-    values: tuple[float, ...]
-    validation: pd.DataFrame
-    test: pd.DataFrame
+def load_uplift_model(record: RegisteredModel) -> UpliftModel:
+    """The registered model, after checking its artifact against the stored sha256."""
+    if record.artifact is None or artifact_sha256(record.artifact) != record.artifact_sha256:
+        raise ValueError(
+            f"Artifact of {record.model_name} {record.model_version} is missing or corrupt; "
+            "retrain (python -m ml coupon-train) or restore the registry row."
+        )
+    return UpliftModel.from_artifact(record.artifact)
 
 
-def load(conn, as_of: date | None, config: UpliftConfig) -> UpliftData:
-    """The campaigns whose outcome window ended before `as_of` (all completed ones without it),
-    split into training, validation and test campaigns, after the data guards."""
+def train_and_register_uplift(
+    conn,
+    *,
+    as_of: date | None = None,
+    config: UpliftConfig | None = None,
+    force: bool = False,
+) -> dict:
+    """Fit every configured learner on the training campaigns, choose one by validation Qini,
+    fit it again on the training and validation campaigns, evaluate that fit on the held-out
+    test campaign(s) against the baselines (and the champion), register it, and promote it
+    when the rule allows. `as_of`: only campaigns whose outcome
+    window ended before it (default: all completed campaigns)."""
+    cfg = config or load_uplift_config()
+    if as_of is not None and not force:
+        recent = recent_champion(conn, as_of, cfg)
+        if recent is not None:
+            return jsonable(
+                {
+                    "model_name": cfg.model_name,
+                    "model_version": recent.model_version,
+                    "status": "skipped",
+                    "promoted": False,
+                    "decision_reason": (
+                        f"Champion {recent.model_version} was trained with cut-off "
+                        f"{recent.training_cutoff}, less than retrain_after_days="
+                        f"{cfg.retrain_after_days} before {as_of}; it stays. Use force to "
+                        "retrain."
+                    ),
+                }
+            )
     frame = load_training_set(conn, before=as_of)
-    split = split_campaigns(frame, config)
-    check_campaigns(frame, config)
+    conn.commit()  # no locks held while training
+    split = split_campaigns(frame, cfg)
+    check_campaigns(frame, cfg)
     frames = split_frames(frame, split)
-    check_train_frame(frames["train"], config)
+    check_train_frame(frames["train"], cfg)
     values = coupon_values(frames["train"])
     validation = _known_values(frames["validation"], values)
-    return UpliftData(
-        frame, split, frames, values, validation, _known_values(frames["test"], values)
-    )
+    test = _known_values(frames["test"], values)
 
-
-@dataclass
-class UpliftFit:
-    candidates: FittedCandidates
-    chosen: str
-    model: UpliftModel
-    validation_qini: dict[str, float]
-
-
-def fit(data: UpliftData, config: UpliftConfig) -> UpliftFit:
-    """Fit every configured learner on the training campaigns, choose one by validation Qini,
-    then fit every candidate (and the propensity baseline) again on the training and validation
-    campaigns: those fits face the test."""
-    candidates = fit_candidates(data.frames["train"], data.values, config)
+    candidates = fit_candidates(frames["train"], values, cfg)
     validation_qini = {}
     for kind, model in candidates.models.items():
-        scores = {kind: model.effects(data.validation).mean_uplift()}
-        validation_qini[kind] = evaluate_scores(data.validation, scores, config)[kind]["qini"]
-    chosen = max(config.learners, key=lambda k: (validation_qini[k], -config.learners.index(k)))
-    fitted = pd.concat([data.frames["train"], data.validation], ignore_index=True)
-    candidates = fit_candidates(fitted, data.values, config)
-    return UpliftFit(candidates, chosen, candidates.models[chosen], validation_qini)
+        scores = {kind: model.effects(validation).mean_uplift()}
+        validation_qini[kind] = evaluate_scores(validation, scores, cfg)[kind]["qini"]
+    chosen = max(cfg.learners, key=lambda k: (validation_qini[k], -cfg.learners.index(k)))
+    # the learner is chosen; every candidate (and the propensity baseline) is fitted again on
+    # the training and validation campaigns, and those fits face the test
+    fitted = pd.concat([frames["train"], validation], ignore_index=True)
+    candidates = fit_candidates(fitted, values, cfg)
+    model = candidates.models[chosen]
 
-
-def evaluate(
-    conn,
-    data: UpliftData,
-    fitted: UpliftFit,
-    champion: RegisteredModel | None,
-    config: UpliftConfig,
-) -> Evaluation:
-    """The chosen learner, the other learners, the baselines (and the oracle) and the champion
-    on the held-out test campaign(s)."""
-    test, model, chosen = data.test, fitted.model, fitted.chosen
     effects = model.effects(test)
-    oracle = oracle_effects(conn, test, data.values)
-    learner_scores = {k: m.effects(test).mean_uplift() for k, m in fitted.candidates.models.items()}
-    base_scores = baseline_scores(test, fitted.candidates, oracle, config)
-    baselines = evaluate_scores(test, base_scores, config, oracle)
-    learners = evaluate_scores(test, learner_scores, config, oracle)
+    oracle = oracle_effects(conn, test, values)
+    conn.commit()
+    learner_scores = {k: m.effects(test).mean_uplift() for k, m in candidates.models.items()}
+    base_scores = baseline_scores(test, candidates, oracle, cfg)
+    baselines = evaluate_scores(test, base_scores, cfg, oracle)
+    learners = evaluate_scores(test, learner_scores, cfg, oracle)
     model_metrics = learners[chosen]
-    policies = policy_values(test, model, effects, base_scores, oracle, config)
-    if champion is not None:
-        champion = get_model(conn, champion.model_name, champion.model_version)
-    on_window = champion_section(
-        champion,
-        lambda record: evaluate_scores(
-            test, {"champion": load_model(record).effects(test, data.values).mean_uplift()}, config
-        )["champion"],
-    )
+    policies = policy_values(test, model, effects, base_scores, oracle, cfg)
+    by_value = per_value_qini(test, effects, oracle, cfg)
+    champion = _champion_on(conn, test, values, cfg)
+
     available = {k: v for k, v in baselines.items() if v is not None}
+    promoted, reason = decide_promotion(
+        model_metrics,
+        (champion or {}).get("metrics"),
+        cfg.promotion.qini_margin,
+        available,
+        cfg.promotion.baseline_margin,
+        metric="qini",
+        metric_label="Qini",
+    )
+    if champion and champion.get("metrics") is None:
+        reason += f" The champion could not score this window: {champion['error']}"
+    failed = baselines_not_beaten(
+        model_metrics, available, cfg.promotion.baseline_margin, metric="qini"
+    )
+    status = "candidate" if promoted or not failed else "rejected"
     oracle_qini = (available.get("oracle") or {}).get("qini")
     qini_vs_oracle = model_metrics["qini"] / oracle_qini if oracle_qini else None
+    verdict = _verdict(chosen, model_metrics, available, qini_vs_oracle, policies)
     metrics = {
         "qini": model_metrics["qini"],
         "auuc": model_metrics["auuc"],
@@ -151,87 +171,76 @@ def evaluate(
         "qini_true": model_metrics.get("qini_true"),
         "learner": chosen,
         "model": model_metrics,
-        "learners": {
-            k: {**learners[k], "validation_qini": fitted.validation_qini[k]} for k in learners
-        },
+        "learners": {k: {**learners[k], "validation_qini": validation_qini[k]} for k in learners},
         "baselines": baselines,
-        "champion": on_window,
+        "champion": champion,
         "policy_values": policies,
-        "qini_by_value": per_value_qini(test, effects, oracle, config),
-        **_fit_facts(data, model, config),
+        "qini_by_value": by_value,
+        "coupon_values": list(values),
+        "order_value": model.order_value,
+        "redeem_share": {f"{k:g}": v for k, v in model.redeem_share.items()},
+        "rows": {name: len(frames[name]) for name in SPLITS},
+        "fitted_on": list(split.train + split.validation),
+        "campaigns": _campaign_rows(frame, split),
+        "economics": cfg.economics.__dict__,
     }
-    return Evaluation(
-        model=model_metrics,
-        baselines=available,
-        champion=on_window,
-        metrics=metrics,
-        verdict=_verdict(chosen, model_metrics, available, qini_vs_oracle, policies),
-        summary={
+    version = register(
+        conn,
+        model_name=cfg.model_name,
+        artifact=model.to_artifact(),
+        windows=split.as_windows(),
+        label_horizon_days=int(frame["horizon_days"].max()),
+        params={
             "learner": chosen,
-            "validation_qini": fitted.validation_qini,
+            "candidates": list(cfg.learners),
+            "lightgbm": cfg.lightgbm.params,
+            "num_boost_round": cfg.lightgbm.num_boost_round,
+        },
+        features=model.spec.to_dict(),
+        metrics=metrics,
+        status=status,
+        verdict=verdict,
+        decision_reason=reason,
+    )
+    if promoted:
+        promote(conn, cfg.model_name, version, reason=reason)
+    build_uplift_report(conn, cfg.model_name, version)
+    final = get_champion(conn, cfg.model_name, with_artifact=False)
+    is_champion = final is not None and final.model_version == version
+    return jsonable(
+        {
+            "model_name": cfg.model_name,
+            "model_version": version,
+            "status": "champion" if is_champion else status,
+            "promoted": promoted,
+            "decision_reason": reason,
+            "verdict": verdict,
+            "learner": chosen,
+            "validation_qini": validation_qini,
             "metrics": _scalars(model_metrics),
             "learners": {k: _scalars(v) for k, v in learners.items()},
             "baselines": {k: _scalars(v) for k, v in baselines.items()},
             "qini_vs_oracle": qini_vs_oracle,
             "policy_values": policies,
-            "campaigns": {name: list(data.split.campaigns(name)) for name in SPLITS},
+            "campaigns": {name: list(split.campaigns(name)) for name in SPLITS},
             "rows": metrics["rows"],
-        },
+        }
     )
 
 
-def _fit_facts(data: UpliftData, model: UpliftModel, config: UpliftConfig) -> dict:
-    """What the registry keeps about the data and the money behind a fit."""
-    return {
-        "coupon_values": list(data.values),
-        "order_value": model.order_value,
-        "redeem_share": {f"{k:g}": v for k, v in model.redeem_share.items()},
-        "rows": {name: len(data.frames[name]) for name in SPLITS},
-        "fitted_on": list(data.split.train + data.split.validation),
-        "campaigns": _campaign_rows(data.frame, data.split),
-        "economics": config.economics.__dict__,
-    }
-
-
-def candidate(data: UpliftData, fitted: UpliftFit, config: UpliftConfig) -> Candidate:
-    return Candidate(
-        artifact=fitted.model.to_artifact(),
-        windows=data.split.as_windows(),
-        label_horizon_days=int(data.frame["horizon_days"].max()),
-        params={
-            "learner": fitted.chosen,
-            "candidates": list(config.learners),
-            "lightgbm": config.lightgbm.params,
-            "num_boost_round": config.lightgbm.num_boost_round,
-        },
-        features=fitted.model.spec.to_dict(),
-    )
-
-
-def model_spec(config: UpliftConfig | None = None) -> ModelSpec:
-    """The coupon uplift model's part of the lifecycle."""
-    cfg = config or load_config()
-    p = cfg.promotion
-    return ModelSpec(
-        name=cfg.model_name,
-        retrain_after_days=cfg.retrain_after_days,
-        rule=Rule("qini", "Qini", p.qini_margin, p.baseline_margin),
-        load=lambda conn, as_of, champion: load(conn, as_of, cfg),
-        fit=lambda data: fit(data, cfg),
-        evaluate=lambda conn, data, fitted, champion: evaluate(conn, data, fitted, champion, cfg),
-        candidate=lambda data, fitted: candidate(data, fitted, cfg),
-        report=build_report,
-        headline=_scalars,
-    )
-
-
-def train_and_register(
-    conn, *, as_of: date | None = None, config: UpliftConfig | None = None, force: bool = False
-) -> dict:
-    """Train, evaluate on the held-out campaign(s), register, and promote when the rule allows
-    (`ml.core.lifecycle.train_and_register`). `as_of`: only campaigns whose outcome window ended
-    before it (default: all completed campaigns; then a recent champion is not kept)."""
-    return lifecycle.train_and_register(conn, model_spec(config), as_of, force)
+def _champion_on(conn, test, values, cfg) -> dict | None:
+    record = get_champion(conn, cfg.model_name)
+    if record is None:
+        return None
+    section: dict = {"model_version": record.model_version, "metrics": None}
+    try:
+        model = load_uplift_model(record)
+        scores = {"champion": model.effects(test, values).mean_uplift()}
+    except ValueError as exc:
+        section["error"] = str(exc)
+        return section
+    section["metrics"] = evaluate_scores(test, scores, cfg)["champion"]
+    return section
 
 
 def _campaign_rows(frame: pd.DataFrame, split) -> list[dict]:
@@ -276,14 +285,19 @@ def _verdict(chosen, metrics, baselines, qini_vs_oracle, policies) -> str:
     return "".join(parts) + "."
 
 
-def resolve_model(conn, config: UpliftConfig, model_version: str | None = None) -> RegisteredModel:
+def resolve_uplift_model(
+    conn, config: UpliftConfig, model_version: str | None = None
+) -> RegisteredModel:
     """The given version or the champion; ValueError saying how to get one."""
-    return registry.resolve_model(
-        conn,
-        config.model_name,
-        model_version,
-        how_to_train="the aimass_coupon_retrain DAG or python -m ml coupon-train",
-    )
+    if model_version:
+        return get_model(conn, config.model_name, model_version)
+    champion = get_champion(conn, config.model_name)
+    if champion is None:
+        raise ValueError(
+            f"No {config.model_name} champion to plan with: run the aimass_coupon_retrain DAG "
+            "(or python -m ml coupon-train) first, or pass an explicit model version."
+        )
+    return champion
 
 
 def plan_campaign(
@@ -298,14 +312,14 @@ def plan_campaign(
     within its budget; write `ml.coupon_targets` (replacing this campaign's rows) and, when
     `export_path` is given, the CSV of the selected users. Everything is checked before
     anything is written."""
-    cfg = config or load_config()
-    with transaction(conn):  # the read transaction ends here: no locks held while planning
-        record = resolve_model(conn, cfg, model_version)
-        model = load_model(record)
-        validate_request(request, model.values)
-        frame = load_scoring_frame(conn, request.campaign_date)
+    cfg = config or load_uplift_config()
+    record = resolve_uplift_model(conn, cfg, model_version)
+    model = load_uplift_model(record)
+    validate_request(request, model.values)
+    frame = load_scoring_frame(conn, request.campaign_date)
+    conn.commit()
     if frame.empty:
-        raise NotEnoughDataError(
+        raise ValueError(
             f"marts.fct_user_features_daily has no rows for as_of_date {request.campaign_date}: "
             "a campaign date needs the features of the day before loaded (run the daily "
             "pipeline through the day before), or pick a date that has features."

@@ -6,9 +6,9 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from ml.core.registry import RegisteredModel, get_model
-from ml.core.report import fmt, page, store_report, table, write_file
-from ml.core.svg import line_chart
+from ml.registry import RegisteredModel, get_model, set_report
+from ml.report import STYLE, _fmt, _table
+from ml.svg import line_chart
 
 LABELS = {
     "t_learner": "T-learner",
@@ -78,8 +78,8 @@ def _policy_section(metrics: dict) -> str:
             [
                 escape(label or name),
                 f"{p['coupons']:,}",
-                fmt(p.get("net_value_per_user"), "{:.4f}"),
-                fmt(p.get("gain_per_1000_users"), "{:+.1f}"),
+                _fmt(p.get("net_value_per_user"), "{:.4f}"),
+                _fmt(p.get("gain_per_1000_users"), "{:+.1f}"),
             ]
         )
     return (
@@ -87,15 +87,15 @@ def _policy_section(metrics: dict) -> str:
         "<p>Each targeted policy may send coupons to the same share of users; the uplift "
         "model and the oracle send only where the expected net value is positive. Net value = "
         "revenue × margin − redeemed coupon value − sending cost.</p>"
-        + table(["policy", "coupons", "net value per user", "gain per 1,000 users"], rows)
+        + _table(["policy", "coupons", "net value per user", "gain per 1,000 users"], rows)
     )
 
 
-def render_report(record: RegisteredModel) -> str:
+def render_uplift_report(record: RegisteredModel) -> str:
     m = record.metrics
     compared = _compared(m)
     rows = [
-        [escape(label)] + [fmt(c.get(key), pattern) for c in compared.values()]
+        [escape(label)] + [_fmt(c.get(key), pattern) for c in compared.values()]
         for key, label, pattern in METRIC_ROWS
     ]
     ratio = m.get("qini_vs_oracle")
@@ -111,13 +111,13 @@ def render_report(record: RegisteredModel) -> str:
             str(c["offer_date"]),
             f"{c['users']:,}",
             f"{c['treated']:,}",
-            fmt(c.get("conversion_treated"), "{:.2%}"),
-            fmt(c.get("conversion_control"), "{:.2%}"),
+            _fmt(c.get("conversion_treated"), "{:.2%}"),
+            _fmt(c.get("conversion_control"), "{:.2%}"),
         ]
         for c in m.get("campaigns") or []
     ]
     by_value = [
-        [f"{v}", fmt(q.get("model"), "{:.4f}"), fmt(q.get("oracle"), "{:.4f}")]
+        [f"{v}", _fmt(q.get("model"), "{:.4f}"), _fmt(q.get("oracle"), "{:.4f}")]
         for v, q in (m.get("qini_by_value") or {}).items()
     ]
     title = f"{record.model_name} {record.model_version}"
@@ -126,11 +126,11 @@ def render_report(record: RegisteredModel) -> str:
         f"<p>Status <b>{escape(record.status)}</b> · trained {record.trained_at:%Y-%m-%d %H:%M} "
         f"UTC · outcome: a purchase within {record.label_horizon_days} days of the offer · "
         f"coupon values {', '.join(f'{v:g}' for v in m.get('coupon_values', []))} · revenue "
-        f"per conversion {fmt(m.get('order_value'), '{:.2f}')}</p>"
+        f"per conversion {_fmt(m.get('order_value'), '{:.2f}')}</p>"
         f"<p class='verdict'>{escape(record.verdict or '')}<br>"
         f"{escape(record.decision_reason or '')}</p>"
         "<h2>Randomized campaigns</h2>"
-        + table(
+        + _table(
             [
                 "split",
                 "campaign",
@@ -143,25 +143,33 @@ def render_report(record: RegisteredModel) -> str:
             campaigns,
         )
         + "<h2>Held-out campaign: uplift metrics</h2>"
-        + table(["metric", *compared], rows)
+        + _table(["metric", *compared], rows)
         + ratio_text
         + "<div class='charts'>"
         + qini_chart(m)
         + "</div>"
         + "<h2>Qini per coupon value (control vs. that value)</h2>"
-        + table(["coupon value", "model", "oracle"], by_value)
+        + _table(["coupon value", "model", "oracle"], by_value)
         + _policy_section(m)
     )
-    return page(title, body)
+    return (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{escape(title)}</title>"
+        f"<style>{STYLE}</style></head><body>{body}</body></html>"
+    )
 
 
-def build_report(conn, model_name: str, model_version: str) -> str:
-    """Render the version's report and store it in the registry."""
-    return store_report(conn, model_name, model_version, render_report)
+def build_uplift_report(conn, model_name: str, model_version: str) -> str:
+    record = get_model(conn, model_name, model_version, with_artifact=False)
+    html = render_uplift_report(record)
+    set_report(conn, model_name, model_version, html)
+    return html
 
 
 def write_qini_svg(conn, model_name: str, model_version: str, path: str | Path) -> Path:
     """The Qini chart of a registered version as an SVG file (for docs)."""
     record = get_model(conn, model_name, model_version, with_artifact=False)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     svg = qini_chart(record.metrics, title=f"Qini curve, held-out campaigns ({model_version})")
-    return write_file(path, svg + "\n")
+    path.write_text(svg + "\n", encoding="utf-8")
+    return path

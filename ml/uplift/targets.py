@@ -16,7 +16,6 @@ from pathlib import Path
 import pandas as pd
 
 from aimass.warehouse import grant_ml_public
-from ml.core.tx import transaction
 from ml.uplift.policy import CampaignRequest
 
 TARGET_COLUMNS = (
@@ -172,7 +171,7 @@ def write_targets(
         campaign_date=request.campaign_date.isoformat(),
         planned_at=planned_at.isoformat(),
     )[list(TARGET_COLUMNS)]
-    with transaction(conn):  # one transaction: on any error the previous rows stay
+    try:
         ensure_targets_tables(conn, model_name)
         with conn.cursor() as cur:
             cur.execute(
@@ -199,6 +198,10 @@ def write_targets(
                 "with (format csv)",
                 buffer,
             )
+        conn.commit()
+    except Exception:
+        conn.rollback()
+        raise
     grant_ml_public(conn)
     return plan
 

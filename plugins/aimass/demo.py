@@ -154,7 +154,7 @@ def summary(warehouse_url: str) -> str:
 def _coupon_summary(conn) -> list[str]:
     """The coupon champion's held-out Qini against its baselines, and the newest planned campaign."""
     from aimass.ui.overview import campaign_targets
-    from ml.core.registry import get_champion
+    from ml.registry import get_champion
 
     champion = get_champion(conn, "coupon_uplift", with_artifact=False)
     if champion is None:

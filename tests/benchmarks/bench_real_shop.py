@@ -14,7 +14,7 @@
 3. The propensity metrics come from the registry entry the training wrote: the model's AUC and
    PR AUC on its test window next to every baseline the platform evaluated on the same rows
    (BG/NBD where the platform has it, the RFM rule, the logistic regression), with the AUC margin
-   and its DeLong standard error (`ml.propensity.evaluate.auc_difference_se`, stored by the evaluation), and
+   and its DeLong standard error (`ml.evaluate.auc_difference_se`, stored by the evaluation), and
    whether the model was promoted.
 
     .venv/bin/python -m tests.benchmarks.bench_real_shop [--households N] [--horizons 7 30]
@@ -73,7 +73,7 @@ def platform_env(values: dict[str, str]) -> Iterator[None]:
 def propensity_config_env(horizon: int, home: Path) -> dict[str, str]:
     """While the propensity config still has its own label horizon (it must equal the dbt var),
     a config file that sets it to the run's (`AIMASS_PROPENSITY_CONFIG`); else nothing."""
-    from ml.propensity.config import CONFIG_ENV, PropensityConfig
+    from ml.config import CONFIG_ENV, PropensityConfig
 
     if "label_horizon_days" not in {f.name for f in dataclasses.fields(PropensityConfig)}:
         return {}

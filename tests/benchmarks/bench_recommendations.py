@@ -25,9 +25,9 @@ import psycopg2
 
 from aimass.testing import temporary_database
 from aimass.warehouse import ensure_layout
-from ml.core.registry import promote
 from ml.recommend.config import load_config
 from ml.recommend.pipeline import recommend, train_and_register
+from ml.registry import promote
 from tests.ml.recommend.shop import load_shop_marts, simulated_marts
 
 SIZES = ("tiny", "demo", "small", "midsize", "medium")

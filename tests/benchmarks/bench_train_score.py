@@ -28,14 +28,13 @@ from threadpoolctl import threadpool_limits
 
 from aimass.testing import temporary_database
 from aimass.warehouse import ensure_layout
-from ml.core.frames import load_scoring_frame, prepare_matrix
-from ml.core.registry import promote, register
-from ml.propensity.bgnbd import fit_at
-from ml.propensity.config import load_config
-from ml.propensity.features import labels_of, load_training_frame
-from ml.propensity.score import score_frame, score_propensity, write_scores
-from ml.propensity.train import split_by_window, train_model
-from ml.propensity.windows import plan_windows
+from ml.bgnbd import fit_at
+from ml.config import load_config
+from ml.features import labels_of, load_scoring_frame, load_training_frame, prepare_matrix
+from ml.registry import promote, register
+from ml.score import score_frame, score_propensity, write_scores
+from ml.train import split_by_window, train_model
+from ml.windows import plan_windows
 from tests.benchmarks.common import peak_rss_mb
 from tests.ml.factories import is_grid_date, load_marts, simulate
 

@@ -89,7 +89,7 @@ def stage_plan(size: BenchSize) -> list[tuple[str, str, dict | None, str]]:
 WARM_IMPORTS = (
     "import pyarrow.compute, pyarrow.csv, pandas, psycopg2, sklearn.ensemble, lightgbm, "
     "great_expectations, airflow.sdk, dbt.cli.main, aimass.ingest, aimass.sim.generate, "
-    "ml.propensity.score, ml.propensity.train"
+    "ml.score, ml.train"
 )
 
 

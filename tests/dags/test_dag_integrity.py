@@ -172,7 +172,7 @@ def test_marts_run_on_the_raw_load_log(dagbag):
 def test_propensity_runs_on_the_user_features(dagbag):
     dag = dagbag.dags["aimass_propensity"]
     assert [a.name for a in _scheduled_on(dag)] == [assets.USER_FEATURES.name]
-    assert set(dag.params.keys()) == {"day", "force"}
+    assert set(dag.params.keys()) == {"day", "force_retrain"}
     assert dag.get_task("score_propensity").upstream_task_ids == {"train_propensity"}
     assert dag.get_task("quality_gate_scores").upstream_task_ids == {"score_propensity"}
     assert [o.name for o in dag.get_task("train_propensity").outlets] == [

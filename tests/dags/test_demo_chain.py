@@ -19,7 +19,7 @@ TINY_CONF = '{"shop_profile": "tiny"}'
 PARAMS = {
     "aimass_ingest": {"use_simulated_shop", "shop_profile"},
     "aimass_marts": {"day", "full_refresh"},
-    "aimass_propensity": {"day", "force"},
+    "aimass_propensity": {"day", "force_retrain"},
     "aimass_model_admin": {"action"},
 }
 
@@ -35,7 +35,7 @@ def test_the_coupon_campaign_is_planned_last_after_the_models_it_reads():
 
 def test_conf_keys_go_to_the_dags_that_declare_them():
     runs, missing = plan(
-        {"shop_profile": "tiny", "force": True, "full_refresh": False},
+        {"shop_profile": "tiny", "force_retrain": True, "full_refresh": False},
         PARAMS,
         ("aimass_ingest", "aimass_marts", "aimass_propensity"),
     )
@@ -43,7 +43,7 @@ def test_conf_keys_go_to_the_dags_that_declare_them():
     assert runs == [
         ("aimass_ingest", {"shop_profile": "tiny"}),
         ("aimass_marts", {"full_refresh": False}),
-        ("aimass_propensity", {"force": True}),
+        ("aimass_propensity", {"force_retrain": True}),
     ]
 
 

@@ -7,8 +7,8 @@ import pytest
 
 from aimass.testing import temporary_database
 from aimass.warehouse import ensure_layout
-from ml.propensity.config import load_config
-from ml.propensity.pipeline import train_and_register
+from ml.config import load_config
+from ml.pipeline import train_and_register
 from tests.ml.factories import SyntheticMarts, load_marts, simulate
 
 

@@ -435,19 +435,3 @@ def load_marts(conn, marts: SyntheticMarts, *, with_truth: bool = True) -> None:
             _create_table(cur, "sim_truth.user_daily_purchase_prob", TRUTH_COLUMNS, "user_id, day")
             copy_frame(cur, "sim_truth.user_daily_purchase_prob", marts.truth)
     conn.commit()
-
-
-def auc_metrics(auc: float, se: float | None = None) -> dict:
-    """Metrics of a score on a test window: its AUC and the standard error of a difference."""
-    return {"roc_auc": auc} | ({} if se is None else {"roc_auc_difference_se": se})
-
-
-def propensity_decision(model_metrics: dict, baselines: dict, config):
-    """The lifecycle's decision on the propensity rule, and the verdict sentence."""
-    from ml.core.promotion import decide
-    from ml.propensity.evaluate import verdict
-    from ml.propensity.pipeline import rule
-
-    decision = decide(model_metrics, baselines, None, rule(config))
-    p = config.promotion
-    return decision, verdict(model_metrics, baselines, p.baseline_margin, p.baseline_noise_z)

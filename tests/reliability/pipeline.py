@@ -10,7 +10,7 @@ import time
 from datetime import date
 
 from aimass.contracts import load_contracts
-from aimass.orchestration import daily, propensity
+from aimass.orchestration import daily
 
 PROFILE = "tiny"  # 300 users, 40 days from 2026-07-01
 LAST_DAY = date(2026, 8, 9)
@@ -20,7 +20,7 @@ def ingest_all(url: str, ds: date) -> dict[str, dict]:
     return {source: daily.ingest_source(url, source, ds) for source in load_contracts()}
 
 
-def run_day(url: str, ds: date, *, train: bool = True, force: bool = False) -> dict:
+def run_day(url: str, ds: date, *, train: bool = True, force_retrain: bool = False) -> dict:
     """simulate -> ingest every source -> raw gate -> dbt build -> feature gate -> train ->
     score -> score gate, as the ingest, marts and propensity DAGs do; returns seconds per step
     and what each step returned (what its task pushes to XCom)."""
@@ -40,8 +40,8 @@ def run_day(url: str, ds: date, *, train: bool = True, force: bool = False) -> d
     step("dbt", daily.build_marts, url, ds)
     step("gate_features", daily.quality_gate, url, "features", daily.as_of_for(ds))
     if train:
-        step("train", propensity.train_propensity, url, ds, force=force)
-        step("score", propensity.score_propensity, url, ds)
+        step("train", daily.train_propensity, url, ds, force=force_retrain)
+        step("score", daily.score_propensity, url, ds)
         step("gate_scores", daily.quality_gate, url, "scores", daily.as_of_for(ds))
     return {"seconds": steps, "outputs": outputs}
 

@@ -240,18 +240,18 @@ import sys, time
 from datetime import date
 from pathlib import Path
 import psycopg2
-import ml.propensity.score
+import ml.score
 
 url, score_date, marker = sys.argv[1], date.fromisoformat(sys.argv[2]), Path(sys.argv[3])
-original = ml.propensity.score.copy_score_batch
+original = ml.score.copy_score_batch
 
 def copy_then_stall(cur, rows):
     original(cur, rows)
     marker.write_text("first batch written")
     time.sleep(600)
 
-ml.propensity.score.copy_score_batch = copy_then_stall
-ml.propensity.score.score_propensity(psycopg2.connect(url), score_date, batch_size=50)
+ml.score.copy_score_batch = copy_then_stall
+ml.score.score_propensity(psycopg2.connect(url), score_date, batch_size=50)
 """
 
 

@@ -12,7 +12,7 @@ from aimass.contracts import SourceContract, load_contracts
 from aimass.orchestration import daily, model_admin
 from aimass.orchestration.run_day import run_day
 from aimass.warehouse import ensure_layout
-from ml.core.registry import ensure_registry
+from ml.registry import ensure_registry
 
 EVIL = "x'; drop table ml.model_registry; --"
 EVIL_IDENTIFIER = 'x" (a int); drop table ml.model_registry; --'

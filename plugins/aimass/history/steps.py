@@ -17,7 +17,7 @@ from psycopg2 import sql
 
 from aimass.contracts import load_contracts
 from aimass.history.inventory import ExportInventory, inspect_export
-from aimass.orchestration import daily, propensity
+from aimass.orchestration import daily
 from aimass.settings import load_settings
 from aimass.warehouse import connect
 
@@ -85,11 +85,11 @@ def train(warehouse_url: str, last_day: date) -> dict:
     Too little history is not an error of the import: the guards' `ValueError` becomes a
     `not_trained` result that says why (and how many more days, when the guard says). A
     configuration that does not load is an error, raised before training."""
-    from ml.propensity.config import load_config
+    from ml.config import load_config
 
     load_config()
     try:
-        result = propensity.train_propensity(warehouse_url, last_day, force=True)
+        result = daily.train_propensity(warehouse_url, last_day, force=True)
     except ValueError as exc:
         message = str(exc).strip()
         more = more_days_needed(message)
@@ -108,8 +108,8 @@ def more_days_needed(message: str) -> int | None:
 
 def score(warehouse_url: str, last_day: date) -> dict:
     """Score every user as of `last_day + 1` with the champion; `not_scored` without one."""
-    from ml.core.registry import get_champion
-    from ml.propensity.config import load_config
+    from ml.config import load_config
+    from ml.registry import get_champion
 
     with connect(warehouse_url) as conn:
         champion = get_champion(conn, load_config().model_name, with_artifact=False)
@@ -118,7 +118,7 @@ def score(warehouse_url: str, last_day: date) -> dict:
             "status": "not_scored",
             "message": "there is no champion propensity model yet, so nothing was scored",
         }
-    result = propensity.score_propensity(warehouse_url, last_day)
+    result = daily.score_propensity(warehouse_url, last_day)
     return {"status": "scored", **result}
 
 

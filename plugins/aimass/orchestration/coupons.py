@@ -25,10 +25,10 @@ def _number_or_none(value):
 def retrain_coupon_model(warehouse_url: str, ds: date, *, force: bool = False) -> dict:
     """Train, evaluate and register an uplift model on the campaigns finished before `ds + 1`
     (skipped while the champion is younger than `retrain_after_days`, unless `force`)."""
-    from ml.uplift.pipeline import train_and_register
+    from ml.uplift.pipeline import train_and_register_uplift
 
     with connect(warehouse_url) as conn:
-        summary = train_and_register(conn, as_of=ds + timedelta(days=1), force=force)
+        summary = train_and_register_uplift(conn, as_of=ds + timedelta(days=1), force=force)
     log.info("coupon uplift: %s %s", summary["status"], summary.get("decision_reason"))
     return summary
 
@@ -51,16 +51,16 @@ def latest_feature_date(warehouse_url: str) -> date:
 
 def ensure_coupon_champion(warehouse_url: str) -> dict:
     """The champion's version; trains one first when there is none."""
-    from ml.core.registry import get_champion
-    from ml.uplift.config import load_config
-    from ml.uplift.pipeline import train_and_register
+    from ml.registry import get_champion
+    from ml.uplift.config import load_uplift_config
+    from ml.uplift.pipeline import train_and_register_uplift
 
-    config = load_config()
+    config = load_uplift_config()
     with connect(warehouse_url) as conn:
         champion = get_champion(conn, config.model_name, with_artifact=False)
         if champion is not None:
             return {"model_version": champion.model_version, "trained": False}
-        summary = train_and_register(conn, config=config, force=True)
+        summary = train_and_register_uplift(conn, config=config, force=True)
     if summary["status"] != "champion":
         raise ValueError(
             f"No coupon uplift champion: the model just trained ({summary['model_version']}) "
@@ -81,7 +81,7 @@ def plan_coupon_campaign(
 ) -> dict:
     """Plan the campaign with the champion into `ml.coupon_targets` and export the CSV to
     `$AIMASS_HOME/exports/coupon_targets/<campaign_id>.csv`."""
-    from ml.uplift.config import load_config
+    from ml.uplift.config import load_uplift_config
     from ml.uplift.pipeline import default_export_path, plan_campaign
     from ml.uplift.policy import CampaignRequest
     from ml.uplift.targets import campaign_id_for
@@ -101,7 +101,7 @@ def plan_coupon_campaign(
         budget_coupons=None if budget_coupons is None else budget_coupons,
         budget_amount=None if budget_amount is None else float(budget_amount),
     )
-    config = load_config()
+    config = load_uplift_config()
     export = default_export_path(
         config, campaign_id_for(request.name or "campaign", day), load_settings().home
     )

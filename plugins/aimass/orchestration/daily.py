@@ -145,7 +145,7 @@ def build_marts(warehouse_url: str, ds: date, *, full_refresh: bool = False) -> 
     )
     result = dbt_build(
         warehouse_url,
-        vars={"load_overlap_minutes": plan.load_overlap_minutes},
+        vars={"run_date": ds.isoformat(), "load_overlap_minutes": plan.load_overlap_minutes},
         full_refresh=plan.full_refresh,
     )
     with connect(warehouse_url) as conn:
@@ -167,3 +167,19 @@ def quality_gate(warehouse_url: str, suite: str, ds: date) -> dict:
 
     result = run_gate(warehouse_url, suite, ds=ds)
     return {"suite": suite, "success": result.success, "data_docs": str(result.data_docs_index)}
+
+
+def train_propensity(warehouse_url: str, ds: date, *, force: bool = False) -> dict:
+    """Train, evaluate and register a propensity model; promote it if it earns it."""
+    from ml.pipeline import train_and_register
+
+    with connect(warehouse_url) as conn:
+        return train_and_register(conn, as_of=as_of_for(ds), force=force)
+
+
+def score_propensity(warehouse_url: str, ds: date) -> dict:
+    """Score every active user with the champion as of `ds + 1`."""
+    from ml.pipeline import score
+
+    with connect(warehouse_url) as conn:
+        return score(conn, score_date=as_of_for(ds))

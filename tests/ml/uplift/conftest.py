@@ -8,8 +8,8 @@ import pytest
 
 from aimass.testing import temporary_database
 from aimass.warehouse import ensure_layout
-from ml.uplift.config import load_config
-from ml.uplift.pipeline import train_and_register
+from ml.uplift.config import load_uplift_config
+from ml.uplift.pipeline import train_and_register_uplift
 from tests.ml.uplift.factories import build, load_coupon_shop
 
 
@@ -22,7 +22,7 @@ def coupon_shop():
 def uplift_config():
     # a coupon pays off more often with this margin, so budgets bind in the tests; the five
     # synthetic campaigns leave one for validation and one for the test
-    return load_config(
+    return load_uplift_config(
         economics={"margin": 0.6},
         lightgbm={"num_boost_round": 150},
         campaigns={"validation_campaigns": 1, "test_campaigns": 1},
@@ -37,7 +37,7 @@ def uplift_db(coupon_shop, uplift_config):
         try:
             ensure_layout(conn)
             load_coupon_shop(conn, coupon_shop)
-            summary = train_and_register(conn, config=uplift_config)
+            summary = train_and_register_uplift(conn, config=uplift_config)
             yield conn, summary
         finally:
             conn.close()
