@@ -14,15 +14,8 @@ when the day is over):
    Each updates the Asset `raw.<source>`. A day without `orders` data (no partition, not
    within a loaded history export), or before any data, fails and says what the landing area
    holds; an optional source's missing day is listed under `missing` in the task's result.
-   A re-delivery that would shrink a loaded day (empty, header-only, or fewer rows than the
-   source's `max_shrink_fraction` allows) is refused unless *allow_shrink* is on.
-4. **quality_gate_raw** — Great Expectations on the raw layer (schema, completeness, keys, the
-   day's row count against its load log and the recent days). When
+4. **quality_gate_raw** — Great Expectations on the raw layer (schema, completeness, keys). When
    it passes it updates the Asset `raw._load_log` with the day, which starts `aimass_marts`.
-
-Errors a retry cannot fix (a bad file, schema drift, too many bad rows, a shrinking
-re-delivery, a failed gate, a bad parameter) fail their task at once, without retries;
-transient ones (a lost connection, a lock timeout, a day not landed yet) are retried.
 
 Any day can be run, years back included. Re-running a day replaces exactly that day. Past
 days: `airflow backfill create --dag-id aimass_ingest --from-date … --to-date …`; the asset
@@ -36,7 +29,6 @@ from airflow.sdk import Param, dag, get_current_context, task
 from aimass.orchestration import assets, daily
 from aimass.orchestration.connections import warehouse_dsn
 from aimass.orchestration.defaults import DAG_DEFAULTS, DAILY_SCHEDULE, USE_SIMULATED_SHOP
-from aimass.orchestration.fail_fast import fail_fast
 from aimass.orchestration.pools import WAREHOUSE_POOL
 from aimass.orchestration.run_day import mark_day, run_day
 
@@ -61,15 +53,6 @@ from aimass.orchestration.run_day import mark_day, run_day
             enum=["tiny", "demo", "small", "midsize", "medium"],
             description="Size of the simulated shop.",
         ),
-        "allow_shrink": Param(
-            False,
-            type="boolean",
-            description=(
-                "Let a re-delivered day replace the loaded one even when it has far fewer rows "
-                "(beyond the source's max_shrink_fraction), e.g. after a source deleted data. "
-                "Off: such a delivery is refused and the day keeps its rows."
-            ),
-        ),
     },
     **DAG_DEFAULTS,
 )
@@ -82,27 +65,22 @@ def aimass_ingest():
     def simulate_shop(params=None) -> dict | None:
         if not params["use_simulated_shop"]:
             return None
-        with fail_fast():
-            ds = run_day(get_current_context())
-            return daily.simulate_shop(warehouse_dsn(), ds, params["shop_profile"])
+        ds = run_day(get_current_context())
+        return daily.simulate_shop(warehouse_dsn(), ds, params["shop_profile"])
 
     @task(pool=WAREHOUSE_POOL, max_active_tis_per_dagrun=2)
-    def ingest(source: str, params=None) -> dict:
+    def ingest(source: str) -> dict:
         context = get_current_context()
-        with fail_fast():
-            ds = run_day(context)
-            result = daily.ingest_source(
-                warehouse_dsn(), source, ds, allow_shrink=params["allow_shrink"]
-            )
+        ds = run_day(context)
+        result = daily.ingest_source(warehouse_dsn(), source, ds)
         mark_day(context, ds, assets.RAW[source])
         return result
 
     @task(outlets=[assets.RAW_LOAD_LOG])
     def quality_gate_raw() -> dict:
         context = get_current_context()
-        with fail_fast():
-            ds = run_day(context)
-            result = daily.quality_gate(warehouse_dsn(), "raw", ds)
+        ds = run_day(context)
+        result = daily.quality_gate(warehouse_dsn(), "raw", ds)
         mark_day(context, ds, assets.RAW_LOAD_LOG)
         return result
 

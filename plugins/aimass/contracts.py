@@ -46,7 +46,6 @@ class Column:
     type: str
     required: bool = False
     pii: bool = False
-    scrub: bool = False  # `pii: scrub`: personal data inside free text is pseudonymised
     min: float | None = None
 
     @property
@@ -89,20 +88,12 @@ class SourceContract:
     optional: bool = True
     incremental_column: str | None = None
     max_bad_fraction: float = 0.05
-    max_shrink_fraction: float = 0.5
     on_missing_partition: str = "warn"
     options: dict = field(default_factory=dict, hash=False, compare=False)
     late_arrival_days: int = 3
-    early_arrival_hours: int = 12
     location: str | None = None
     api: ApiSettings | None = None
     sql: SqlSettings | None = None
-    formats: tuple[str, ...] = ()
-
-    @property
-    def allowed_formats(self) -> tuple[str, ...]:
-        """The file formats a landing folder of this source may hold (`format` first)."""
-        return (self.format, *(f for f in self.formats if f != self.format))
 
     @property
     def column_names(self) -> list[str]:
@@ -154,13 +145,6 @@ def _parse_source(name: str, spec: dict, defaults: dict) -> SourceContract:
     fmt = merged.get("format", "csv")
     if fmt not in FORMATS:
         problems.append(f"format {fmt!r} is not one of {sorted(FORMATS)}")
-    formats = merged.get("formats") or []
-    if not isinstance(formats, list):
-        problems.append(f"formats {formats!r} is not a list")
-        formats = []
-    problems += [
-        f"formats: {f!r} is not one of {sorted(FORMATS)}" for f in formats if f not in FORMATS
-    ]
     columns = []
     for col_name, col_spec in (merged.get("columns") or {}).items():
         col_spec = col_spec or {}
@@ -171,19 +155,12 @@ def _parse_source(name: str, spec: dict, defaults: dict) -> SourceContract:
         if col_type not in COLUMN_TYPES:
             problems.append(f"column {col_name!r} has unknown type {col_type!r}")
             continue
-        pii = col_spec.get("pii", False)
-        if pii not in (True, False, "scrub") or (pii == "scrub" and col_type != "text"):
-            problems.append(
-                f"column {col_name!r}: pii {pii!r} is not true, false or scrub (text columns)"
-            )
-            continue
         columns.append(
             Column(
                 name=col_name,
                 type=col_type,
                 required=bool(col_spec.get("required", False)),
-                pii=pii is True,
-                scrub=pii == "scrub",
+                pii=bool(col_spec.get("pii", False)),
                 min=col_spec.get("min"),
             )
         )
@@ -202,12 +179,6 @@ def _parse_source(name: str, spec: dict, defaults: dict) -> SourceContract:
             f"on_missing_partition {merged.get('on_missing_partition')!r} is not one of "
             f"{sorted(MISSING_PARTITION_POLICIES)}"
         )
-    shrink = merged.get("max_shrink_fraction", 0.5)
-    if not isinstance(shrink, int | float) or isinstance(shrink, bool) or not 0 <= shrink <= 1:
-        problems.append(f"max_shrink_fraction {shrink!r} is not a number from 0 to 1")
-    early = merged.get("early_arrival_hours", 12)
-    if not isinstance(early, int) or isinstance(early, bool) or not 0 <= early <= 24:
-        problems.append(f"early_arrival_hours {early!r} is not a whole number from 0 to 24")
     api = _parse_settings(ApiSettings, merged.get("api"), "api", problems)
     sql_settings = _parse_settings(SqlSettings, merged.get("sql"), "sql", problems)
     if kind == "api" and (api is None or not (api.endpoint or api.endpoint_env or api.conn_id)):
@@ -230,17 +201,14 @@ def _parse_source(name: str, spec: dict, defaults: dict) -> SourceContract:
     known = {
         "kind",
         "format",
-        "formats",
         "partition",
         "primary_key",
         "columns",
         "optional",
         "incremental_column",
         "max_bad_fraction",
-        "max_shrink_fraction",
         "on_missing_partition",
         "late_arrival_days",
-        "early_arrival_hours",
         "location",
         "api",
         "sql",
@@ -255,15 +223,12 @@ def _parse_source(name: str, spec: dict, defaults: dict) -> SourceContract:
         optional=bool(merged.get("optional", True)),
         incremental_column=merged.get("incremental_column"),
         max_bad_fraction=float(merged.get("max_bad_fraction", 0.05)),
-        max_shrink_fraction=float(shrink),
         on_missing_partition=merged.get("on_missing_partition", "warn"),
         options={k: v for k, v in merged.items() if k not in known},
         late_arrival_days=int(merged.get("late_arrival_days", 3)),
-        early_arrival_hours=early,
         location=merged.get("location"),
         api=api,
         sql=sql_settings,
-        formats=tuple(formats),
     )
 
 

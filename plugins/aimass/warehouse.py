@@ -37,10 +37,8 @@ create table if not exists raw._load_log (
     started_at timestamptz not null,
     finished_at timestamptz,
     duration_s double precision,
-    message text,
-    files text[]
-);
-alter table raw._load_log add column if not exists files text[]
+    message text
+)
 """
 
 

@@ -144,7 +144,7 @@ def test_asset_scheduled_dags_take_a_day_parameter(dagbag):
 def test_ingestion_runs_daily_and_ends_in_the_raw_load_log(dagbag):
     dag = dagbag.dags["aimass_ingest"]
     assert dag.schedule == DAILY_SCHEDULE  # daily unless AIMASS_DAILY_SCHEDULE=none
-    assert set(dag.params.keys()) == {"use_simulated_shop", "shop_profile", "allow_shrink"}
+    assert set(dag.params.keys()) == {"use_simulated_shop", "shop_profile"}
     ingest = {t.task_id for t in dag.tasks if t.task_id.startswith("ingest_")}
     assert ingest == {f"ingest_{source}" for source in assets.RAW}
     for source, asset in assets.RAW.items():

@@ -131,16 +131,14 @@ def test_no_orders_at_all_is_refused(tmp_path, contracts):
     assert problem.startswith("orders: the required source has no data")
 
 
-def test_files_the_loader_will_not_read_and_rows_without_a_day_are_reported(landing, contracts):
+def test_files_the_loader_ignores_and_rows_without_a_day_are_reported(landing, contracts):
+    (landing / "orders" / "history" / "more.csv.gz").write_bytes(b"\x1f\x8b")
     (landing / "orders" / "history" / "_SUCCESS").write_text("")
     (landing / "orders" / "2017-03-07").mkdir()
     write(landing, "orders", "history", "part-0002.csv", [order_line(80, "")], ORDERS_HEADER)
     inventory = inspect_export(landing.as_uri(), contracts, today=TODAY)
     assert inventory.problems == []
-    empty_folder, no_day = inventory.warnings
-    assert "daily folders without data files are skipped: 2017-03-07" in empty_folder
+    ignored, empty_folder, no_day = inventory.warnings
+    assert "ignores (more.csv.gz)" in ignored and "_SUCCESS" not in ignored
+    assert "daily folders without part-*.csv files are skipped: 2017-03-07" in empty_folder
     assert "1 rows of the history export have no usable order_ts" in no_day
-
-    (landing / "orders" / "history" / "notes.txt").write_text("not data")
-    (problem,) = inspect_export(landing.as_uri(), contracts, today=TODAY).problems
-    assert "files the loader will not read (notes.txt)" in problem and "_SUCCESS" not in problem

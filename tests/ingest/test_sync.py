@@ -53,7 +53,7 @@ def test_catches_up_on_every_partition_then_skips_unchanged(warehouse, contracts
         landing,
         "events",
         DAY + timedelta(days=1),
-        events_csv([event_line(98), event_line(99)]).replace(b"2024-03-02", b"2024-03-03"),
+        events_csv([event_line(99)]).replace(b"2024-03-02", b"2024-03-03"),
     )
     changed = sync_source(
         warehouse, events, str(landing), up_to=DAY + timedelta(days=2), pii_key=PII_KEY
@@ -67,10 +67,8 @@ def test_catches_up_on_every_partition_then_skips_unchanged(warehouse, contracts
         )
     ] == ["skipped"] * 3
     assert rows(
-        warehouse,
-        "select event_id from raw.events where _ds = %s order by 1",
-        (DAY + timedelta(days=1),),
-    ) == [("e98",), ("e99",)]
+        warehouse, "select event_id from raw.events where _ds = %s", (DAY + timedelta(days=1),)
+    ) == [("e99",)]
     forced = sync_source(
         warehouse, events, str(landing), up_to=DAY + timedelta(days=2), pii_key=PII_KEY, force=True
     )

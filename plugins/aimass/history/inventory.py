@@ -9,7 +9,7 @@ and `aimass.ingest.values`), and finds what would make an import wrong:
   (no header row, another delimiter, required columns missing); rows or daily partitions dated
   after today (UTC); days that are both in `history/` and a daily partition;
 - warnings (the import goes on): timestamps without a zone offset (read as UTC), files in
-  `history/` the loader will not read, daily folders without data files, rows without a usable
+  `history/` the loader ignores, daily folders without `part-*` files, rows without a usable
   day (quarantined), sources that do not come from files.
 """
 
@@ -26,10 +26,8 @@ from aimass.contracts import SourceContract
 from aimass.ingest.errors import IngestError
 from aimass.ingest.landing import (
     HISTORY_FOLDER,
-    data_files,
-    file_kind,
     list_partitions,
-    open_payloads,
+    partition_files,
     read_payloads,
     source_folder,
 )
@@ -37,6 +35,8 @@ from aimass.ingest.parse import parse_payload
 from aimass.ingest.values import parse_column
 
 _OFFSET = r"(Z|z|[+-]\d{2}(:?\d{2})?)$"
+# Files that are not data by convention (hidden files, Spark's _SUCCESS, ...): not reported.
+_NOT_DATA_PREFIXES = (".", "_")
 
 
 class ExportError(ValueError):
@@ -200,14 +200,20 @@ def _inspect_source(
         return found
     history = folder / HISTORY_FOLDER
     if history.exists():
-        files, unreadable = _readable(data_files(history), contract)
+        files = partition_files(history, contract.format, pattern="*")
         found.history_files = [str(f) for f in files]
-        if unreadable:
-            problems.append(
-                f"{contract.name}: {history} holds files the loader will not read "
-                f"({', '.join(unreadable)}): files must end in "
-                f"{' or '.join(_endings(contract))}. Rename, convert or remove them (names "
-                "starting with '_' or '.' are ignored)."
+        ignored = [
+            c.name
+            for c in history.iterdir()
+            if c.is_file()
+            and not c.name.endswith(f".{contract.format}")
+            and not c.name.startswith(_NOT_DATA_PREFIXES)
+        ]
+        if ignored:
+            warnings.append(
+                f"{contract.name}: {history} holds files the loader ignores ({', '.join(ignored)})"
+                f": history files must end in .{contract.format} (uncompressed). Rename or "
+                "convert them if they hold data."
             )
         if files and day_column is None:
             problems.append(
@@ -216,22 +222,23 @@ def _inspect_source(
             )
         elif files:
             found.history = _scan_files(contract, files, day_column, today, problems)
-        elif not unreadable:
-            warnings.append(f"{contract.name}: {history} holds no data file.")
+        elif not ignored:
+            warnings.append(f"{contract.name}: {history} holds no .{contract.format} file.")
     partitions = list_partitions(folder)
     empty = []
     for day, path in partitions.items():
-        if data_files(path):
+        if partition_files(path, contract.format):
             found.daily_days.append(day)
         else:
             empty.append(day.isoformat())
     if empty:
         warnings.append(
-            f"{contract.name}: daily folders without data files are skipped: {_listing(empty)}."
+            f"{contract.name}: daily folders without part-*.{contract.format} files are "
+            f"skipped: {_listing(empty)}."
         )
     if found.daily_days and day_column is not None:
         newest = partitions[found.daily_days[-1]]
-        files, _ = _readable(data_files(newest), contract)
+        files = partition_files(newest, contract.format)
         found.newest_partition = _scan_files(contract, files, day_column, today, problems)
     _check_source(found, contract, today, problems, warnings)
     return found
@@ -290,9 +297,8 @@ def _scan_files(
     """Read the day column of `files` as the loader does; unreadable files become problems."""
     scan = DayColumnScan()
     column_type = contract.column(day_column).type
-    for landed in read_payloads(files):
+    for payload in read_payloads(files, contract.format):
         try:
-            (payload,) = open_payloads([landed], contract)
             parsed = parse_payload(payload, contract)
         except IngestError as exc:
             problems.append(f"{contract.name}: {exc}")
@@ -338,16 +344,3 @@ def _listing(items: Iterable[str], limit: int = 5) -> str:
     items = list(items)
     shown = ", ".join(items[:limit])
     return shown if len(items) <= limit else f"{shown} and {len(items) - limit} more"
-
-
-def _readable(files: list, contract: SourceContract) -> tuple[list, list[str]]:
-    """The files whose name the loader reads for `contract`, and the names of the others."""
-    readable, unreadable = [], []
-    for f in files:
-        kind = file_kind(f.name)
-        (readable if kind and kind[0] in contract.allowed_formats else unreadable).append(f)
-    return readable, [f.name for f in unreadable]
-
-
-def _endings(contract: SourceContract) -> list[str]:
-    return [f".{f}" + ("" if f == "parquet" else f" (.{f}.gz)") for f in contract.allowed_formats]

@@ -2,13 +2,10 @@
 
 Three ways data arrives, one load path (parse -> validate -> pseudonymise -> COPY):
 
-- **file** (default): landing partitions `<landing>/<source>/<YYYY-MM-DD>/<files>`, read
-  through Airflow's `ObjectStoragePath`, so a local folder, `file://` and `s3://` behave
-  alike. Every file of a folder is read (`.csv`, `.csv.gz`, `.jsonl`, `.jsonl.gz`,
-  `.parquet`, in the formats the contract allows); names starting with `.` or `_` are
-  ignored; any other file fails its day, naming the file (`landing`). `sync_source` loads
-  every partition up to a day whose checksum changed since its last successful load; a
-  failing day does not stop the source's other days.
+- **file** (default): landing partitions `<landing>/<source>/<YYYY-MM-DD>/part-*.<format>`
+  (csv, jsonl or parquet), read through Airflow's `ObjectStoragePath`, so a local folder,
+  `file://` and `s3://` behave alike. `sync_source` loads every partition up to a day whose
+  checksum changed since its last successful load.
 - **api**: an HTTP JSON API (`http_api`): bearer token, pagination, 429/5xx handling.
 - **sql**: an OLTP table extracted by its `updated_at` watermark (`sql_source`).
 
@@ -28,7 +25,8 @@ and provide the endpoint/token (environment variables or the Airflow connection:
 port, schema http|https, password = token) or the source DSN. `kind: sql` needs the
 contract's `incremental_column`.
 
-**History export.** The data files under `<landing>/<source>/history/` may cover many days. `sync_source` loads them first (or call
+**History export.** Files under `<landing>/<source>/history/` (any name ending in the
+source's format) may cover many days. `sync_source` loads them first (or call
 `load_history`): each row's `_ds` is the UTC day of its partition column (snapshot sources:
 of `incremental_column`) and each day is replaced in its own transaction, so the load is
 idempotent per day; an unchanged export is skipped. Load the history once, then land daily
@@ -39,11 +37,10 @@ command: it checks the export, loads it, builds the marts once, trains and score
 
 **Guarantees.** One transaction per (source, day) under `pg_advisory_xact_lock`: the day's
 rows in raw and quarantine are replaced and `raw._load_log` gets one row (rows_in =
-rows_loaded + rows_rejected; `files` lists the files read). Every input row lands in raw or quarantine with a reason
+rows_loaded + rows_rejected). Every input row lands in raw or quarantine with a reason
 (wrong column count, invalid UTF-8, missing required field, unparsable value, negative
 value, event time outside [ds - late_arrival_days, ds + 1 day), duplicate primary key: the
-last row wins). Above `max_bad_fraction` nothing is loaded (`TooManyBadRowsError`); a delivery that would
-shrink a loaded day beyond `max_shrink_fraction` is refused (`ShrinkingDeliveryError`). PII
+last row wins). Above `max_bad_fraction` nothing is loaded (`TooManyBadRowsError`). PII
 columns are replaced by `hmac_sha256(key, value)` before COPY; quarantined lines of PII
 sources are stored with their PII fields pseudonymised (or withheld when the line cannot be
 split into fields).
@@ -53,13 +50,10 @@ from aimass.ingest.dispatch import run_source
 from aimass.ingest.errors import (
     ConnectionStateError,
     IngestError,
-    InputError,
     MissingPartitionError,
     SchemaDriftError,
-    ShrinkingDeliveryError,
     SourceUnavailableError,
     TooManyBadRowsError,
-    UnreadableFileError,
 )
 from aimass.ingest.load import load_history_unit, load_unit
 from aimass.ingest.payload import Payload
@@ -70,15 +64,12 @@ from aimass.ingest.sync import load_history, sync_source
 __all__ = [
     "ConnectionStateError",
     "IngestError",
-    "InputError",
     "LoadResult",
     "MissingPartitionError",
     "Payload",
     "SchemaDriftError",
-    "ShrinkingDeliveryError",
     "SourceUnavailableError",
     "TooManyBadRowsError",
-    "UnreadableFileError",
     "load_history",
     "load_history_unit",
     "load_unit",

@@ -103,22 +103,3 @@ def without_records(buf: np.ndarray, records: Records, drop: np.ndarray, offset:
         keep[records.starts[i] : records.next_starts[i]] = False
     keep[:offset] = False
     return buf[keep].tobytes()
-
-
-def quotes_well_formed(buf: np.ndarray) -> bool:
-    """True when every quote character sits where RFC 4180 allows it, so that quote parity
-    (what `split_records` and `field_counts` rely on) tells quoted text apart: an opening
-    quote starts a field, a closing one ends it (or is the first of an escaped `""`)."""
-    quotes = np.flatnonzero(buf == QUOTE)
-    if not quotes.size:
-        return True
-    opening, closing = quotes[0::2], quotes[1::2]
-    if closing.size < opening.size:  # a quoted field never closed
-        return False
-    before = buf[np.maximum(opening - 1, 0)]
-    starts_field = (opening == 0) | np.isin(before, (COMMA, NEWLINE, CARRIAGE_RETURN))
-    # the second quote of an escaped pair opens again right after a closing quote
-    escaped = np.isin(opening - 1, closing)
-    after = np.append(buf, np.uint8(NEWLINE))[closing + 1]
-    ends_field = np.isin(after, (COMMA, NEWLINE, CARRIAGE_RETURN, QUOTE))
-    return bool((starts_field | escaped).all() and ends_field.all())

@@ -23,7 +23,6 @@ def run_source(
     api_client=None,
     source_dsn: str | None = None,
     check_missing: bool = True,
-    allow_shrink: bool = False,
 ) -> list[LoadResult]:
     """Bring `raw.<source>` up to day `ds` from wherever the contract says it comes from.
 
@@ -32,7 +31,6 @@ def run_source(
     (`load_sql_changes`). The PII key and landing URI default to `settings`. Then the BRIN
     indexes of `raw.<source>` summarize what was loaded (`summarize_raw_indexes`).
     `check_missing=False`: a file source's day `ds` may have no data (a history import).
-    `allow_shrink`: a re-delivery may replace a loaded day with far fewer rows (`shrink`).
     """
     settings = settings or load_settings()
     pii_key = pii_key or settings.require_pii_key()
@@ -47,20 +45,11 @@ def run_source(
             pii_key=pii_key,
             force=force,
             check_missing=check_missing,
-            allow_shrink=allow_shrink,
         )
     elif contract.kind == "api":
         from aimass.ingest.http_api import load_api_day
 
-        results = load_api_day(
-            conn,
-            contract,
-            ds,
-            pii_key=pii_key,
-            client=api_client,
-            force=force,
-            allow_shrink=allow_shrink,
-        )
+        results = load_api_day(conn, contract, ds, pii_key=pii_key, client=api_client, force=force)
     elif contract.kind == "sql":
         from aimass.ingest.sql_source import load_sql_changes
 

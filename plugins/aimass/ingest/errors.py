@@ -7,15 +7,11 @@ class IngestError(ValueError):
     """Base class of every ingestion failure."""
 
 
-class InputError(IngestError):
-    """The delivered data itself is wrong: a retry of the same input fails the same way."""
-
-
-class SchemaDriftError(InputError):
+class SchemaDriftError(IngestError):
     """The shape of a landed file no longer matches its source contract."""
 
 
-class TooManyBadRowsError(InputError):
+class TooManyBadRowsError(IngestError):
     """More rows than the contract's `max_bad_fraction` were rejected; nothing was loaded."""
 
 
@@ -34,11 +30,3 @@ class ConnectionStateError(IngestError):
 class WarehouseConnectionLostError(IngestError):
     """The warehouse connection broke during a load (server restart, network); nothing of the
     unit was committed, so a retry loads it again."""
-
-
-class ShrinkingDeliveryError(InputError):
-    """A re-delivery would replace a loaded day with far fewer rows; the day was kept."""
-
-
-class UnreadableFileError(InputError):
-    """A landed file is not one the loader reads (type, format, compression or bytes)."""

@@ -169,7 +169,6 @@ def load_api_day(
     pii_key: bytes,
     client: ApiClient | None = None,
     force: bool = False,
-    allow_shrink: bool = False,
 ) -> list[LoadResult]:
     """Fetch one day of an API source and load it as the unit (source, ds)."""
     client = client or client_for(contract)
@@ -185,7 +184,6 @@ def load_api_day(
             pii_key=pii_key,
             unit_uri=uri,
             force=force,
-            allow_shrink=allow_shrink,
         )
     ]
 

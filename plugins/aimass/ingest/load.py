@@ -16,7 +16,6 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 
-import psycopg2
 import pyarrow as pa
 import pyarrow.compute as pc
 from psycopg2 import sql
@@ -24,12 +23,10 @@ from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 
 from aimass.contracts import LOAD_COLUMNS, SourceContract
 from aimass.ingest.errors import IngestError, TooManyBadRowsError, WarehouseConnectionLostError
-from aimass.ingest.landing import open_payloads
 from aimass.ingest.parse import parse_payload
 from aimass.ingest.payload import Payload, unit_checksum
 from aimass.ingest.pgbinary import encode_rows
 from aimass.ingest.result import LoadResult
-from aimass.ingest.shrink import check_shrink
 from aimass.ingest.unit_tx import (
     Closing,
     UnitTransaction,
@@ -47,7 +44,6 @@ from aimass.ingest.validate import (
     top_reasons,
     validate_rows,
 )
-from aimass.locks import BUILD_LOCK_KEY, lock_holders, lock_timeout_error
 
 log = logging.getLogger(__name__)
 
@@ -64,23 +60,17 @@ def load_unit(
     late_days: int | None = None,
     force: bool = True,
     checksum: str | None = None,
-    allow_shrink: bool = False,
-    landed: bool = False,
 ) -> LoadResult:
     """Load the files of one (source, ds) unit; rows get `_ds = ds`.
 
     `day_column` (default: the contract's partition column, none for snapshots) must lie in
     [ds - late_days, ds + 1 day). Without `force`, a unit whose checksum equals the last
     successful load of the same `unit_uri` is skipped. `checksum` (of the payloads) may be
-    passed when the caller already computed it. A delivery that would shrink a loaded day
-    beyond the contract's `max_shrink_fraction` is refused unless `allow_shrink` (see `shrink`).
-    `landed`: the payloads are files as landed, checked and decompressed first
-    (`landing.open_payloads`; a file the loader will not read fails the unit).
+    passed when the caller already computed it.
     """
     started, started_at = time.monotonic(), datetime.now(UTC)
     batch_id = str(uuid.uuid4())
     checksum = checksum or unit_checksum(payloads, pii_key)
-    files = [p.uri for p in payloads]
     if day_column is None and not contract.is_snapshot:
         day_column = contract.partition
     late_days = contract.late_arrival_days if late_days is None else late_days
@@ -94,10 +84,8 @@ def load_unit(
         raw_columns=raw_columns(contract),
     ).start()
     try:
-        if landed:
-            payloads = open_payloads(payloads, contract)
         parts = [parse_payload(p, contract) for p in payloads]
-        window = day_window(ds, late_days, contract.early_arrival_hours) if day_column else None
+        window = day_window(ds, late_days) if day_column else None
         validator = RowValidator(
             parts, contract, pii_key=pii_key, day_column=day_column, window=window
         )
@@ -113,15 +101,6 @@ def load_unit(
             tx.put(encode_chunk(contract, chunk.table, batch_id, loaded_at, ds))
             rows_loaded += chunk.table.num_rows
         check_bad_fraction(contract, validator, ds)
-        shrunk = check_shrink(
-            contract,
-            ds,
-            previous=tx.previous_rows,
-            rows=rows_loaded,
-            rows_in=validator.rows_in,
-            unit_uri=unit_uri,
-            allow_shrink=allow_shrink,
-        )
         return _finish(
             tx,
             contract,
@@ -134,17 +113,15 @@ def load_unit(
             checksum=checksum,
             started=started,
             started_at=started_at,
-            warnings=[*validator.warnings, *([shrunk] if shrunk else [])],
-            files=files,
+            warnings=validator.warnings,
         )
     except BaseException as exc:
         tx.abort()
         if isinstance(exc, Exception):
             record_failure(
-                conn, contract, ds, unit_uri, batch_id, checksum, started, started_at, exc, files
+                conn, contract, ds, unit_uri, batch_id, checksum, started, started_at, exc
             )
         raise_if_connection_lost(conn, contract, ds, exc)
-        raise_if_lock_timeout(conn, contract, ds, exc)
         raise
 
 
@@ -167,7 +144,6 @@ def load_history_unit(
     those days are not touched."""
     started, started_at = time.monotonic(), datetime.now(UTC)
     checksum = checksum or unit_checksum(payloads, pii_key)
-    files = [p.uri for p in payloads]
     if day_column is None:
         day_column = contract.incremental_column if contract.is_snapshot else contract.partition
     if day_column is None:
@@ -194,7 +170,6 @@ def load_history_unit(
             started,
             started_at,
             exc,
-            files,
         )
         raise
     by_day: dict[date | None, list[QuarantineRow]] = {}
@@ -247,7 +222,6 @@ def load_history_unit(
                     started=day_started,
                     started_at=day_started_at,
                     warnings=rows.warnings,
-                    files=files,
                 )
             )
         except BaseException as exc:
@@ -263,10 +237,8 @@ def load_history_unit(
                     day_started,
                     day_started_at,
                     exc,
-                    files,
                 )
             raise_if_connection_lost(conn, contract, day, exc)
-            raise_if_lock_timeout(conn, contract, day, exc)
             raise
     replace_undated_rejects(conn, contract, [p.uri for p in payloads], by_day.get(None, []))
     return results
@@ -282,19 +254,6 @@ def raise_if_connection_lost(conn, contract: SourceContract, ds, exc: BaseExcept
         f"({type(exc).__name__}: {first_line}). Nothing of this unit was committed; retry the "
         "task (or re-run the day) once PostgreSQL answers again."
     ) from exc
-
-
-def raise_if_lock_timeout(conn, contract: SourceContract, ds, exc: BaseException) -> None:
-    """Turn a lock wait that hit `lock_timeout` into an error naming who holds the lock."""
-    if not isinstance(exc, psycopg2.errors.LockNotAvailable) or conn.closed:
-        return
-    with transaction(conn) as cur:
-        holders = lock_holders(
-            cur,
-            [unit_lock_key(contract.name, ds), BUILD_LOCK_KEY],
-            [f"raw.{contract.name}", f"quarantine.{contract.name}", "raw._load_log"],
-        )
-    raise lock_timeout_error(f"load of {contract.name} {ds}", holders) from exc
 
 
 def raw_columns(contract: SourceContract) -> list[str]:
@@ -331,7 +290,6 @@ def _finish(
     started,
     started_at,
     warnings,
-    files,
 ) -> LoadResult:
     """End the COPY, write quarantine rows and the load log, commit."""
     message = "; ".join(warnings)
@@ -349,7 +307,6 @@ def _finish(
         started_at=started_at,
         duration_s=time.monotonic() - started,
         message=message,
-        files=files,
     )
     tx.finish(Closing(quarantine_table(rejects, batch_id, ds), log_row))
     for reason, count in top:
@@ -368,7 +325,6 @@ def _finish(
         source_uri=unit_uri,
         message=message,
         warnings=tuple(warnings),
-        files=tuple(files),
     )
 
 
@@ -408,9 +364,7 @@ def check_bad_fraction(
     raise error
 
 
-def record_failure(
-    conn, contract, ds, unit_uri, batch_id, checksum, started, started_at, exc, files=None
-):
+def record_failure(conn, contract, ds, unit_uri, batch_id, checksum, started, started_at, exc):
     """Write a `failed` load-log row after the load's transaction rolled back."""
     try:
         if conn.closed:
@@ -431,7 +385,6 @@ def record_failure(
                 started_at=started_at,
                 duration_s=time.monotonic() - started,
                 message=f"{type(exc).__name__}: {exc}"[:4000],
-                files=files,
             )
     except Exception as log_exc:  # the original error is what the caller needs to see
         log.warning("could not record the failed load of %s %s: %s", contract.name, ds, log_exc)

@@ -21,17 +21,15 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from aimass.contracts import SourceContract
-from aimass.ingest.csv_lines import BROKEN_QUOTING, read_lines
 from aimass.ingest.csv_records import (
     Records,
     field_counts,
     invalid_utf8,
-    quotes_well_formed,
     record_text,
     split_records,
     without_records,
 )
-from aimass.ingest.errors import IngestError, SchemaDriftError, UnreadableFileError
+from aimass.ingest.errors import IngestError, SchemaDriftError
 from aimass.ingest.payload import Payload
 
 log = logging.getLogger(__name__)
@@ -49,13 +47,6 @@ _PARQUET_COMPATIBLE: dict[str, Callable[[pa.DataType], bool]] = {
     "boolean": pa.types.is_boolean,
     "timestamp": pa.types.is_timestamp,
     "date": lambda t: pa.types.is_date(t) or pa.types.is_timestamp(t),
-}
-
-
-_FORMAT_HINTS = {
-    "csv": "RFC 4180 CSV (UTF-8, comma separated, double-quote quoting, LF or CRLF line ends)",
-    "jsonl": "JSON lines (one UTF-8 JSON object per line)",
-    "parquet": "Parquet",
 }
 
 
@@ -90,24 +81,14 @@ class ParsedRows:
 
 
 def parse_payload(payload: Payload, contract: SourceContract) -> ParsedRows:
-    """Parse one payload according to its format; any failure is an `IngestError` naming
-    the file (never a bare reader error)."""
+    """Parse one payload according to its format."""
     parser = {"csv": parse_csv, "jsonl": parse_jsonl, "parquet": parse_parquet}.get(payload.format)
     if parser is None:
-        raise UnreadableFileError(
+        raise IngestError(
             f"{payload.uri}: unsupported format {payload.format!r}; use csv, jsonl or parquet "
             "in the source's `format`."
         )
-    try:
-        return parser(payload, contract)
-    except IngestError:
-        raise
-    except Exception as exc:
-        first_line = (str(exc).strip().splitlines() or [""])[0]
-        raise UnreadableFileError(
-            f"{payload.uri}: cannot be read as {payload.format} ({type(exc).__name__}: "
-            f"{first_line}). Re-export it as {_FORMAT_HINTS[payload.format]}."
-        ) from exc
+    return parser(payload, contract)
 
 
 def check_header(
@@ -177,16 +158,11 @@ def parse_csv(payload: Payload, contract: SourceContract) -> ParsedRows:
     first so that each broken row is quarantined with its line number and text.
     """
     data = payload.data
-    if _BLANK.match(data):
-        return _empty(payload, [f"{payload.uri}: empty file (no header); loaded no rows."])
-    if b"\n" not in data and b"\r" in data.rstrip(b"\r"):  # old Mac line ends: CR only
-        data = data.replace(b"\r", b"\n")
-        payload = Payload(payload.uri, payload.format, data)
-    if not quotes_well_formed(np.frombuffer(data, dtype=np.uint8)):
-        return _parse_csv_by_lines(payload, contract)
     newline = data.find(b"\n")
     header_end = newline if newline >= 0 else len(data)
     first_line = data[:header_end].rstrip(b"\r")
+    if _BLANK.match(data):
+        return _empty(payload, [f"{payload.uri}: empty file (no header); loaded no rows."])
     if first_line.count(b'"') % 2 == 0:
         header = _header(first_line.decode("utf-8", errors="replace"))
         kept_columns, warnings = check_header(header, contract, payload.uri, header_row=True)
@@ -236,7 +212,7 @@ def _parse_csv_by_records(payload: Payload, contract: SourceContract) -> ParsedR
     )
     table = _read_csv_strings(body_bytes, header, kept_columns, payload.uri) if len(kept) else None
     if table is not None and table.num_rows != len(kept):
-        return _parse_csv_by_lines(payload, contract)
+        raise _layout_error(payload.uri, table.num_rows, len(kept))
     columns = (
         {name: table.column(name) for name in kept_columns}
         if table is not None
@@ -251,39 +227,6 @@ def _parse_csv_by_records(payload: Payload, contract: SourceContract) -> ParsedR
         line_of=lambda i: int(kept.line_no[i]),
         raw_text=lambda i: record_text(data, kept, i),
         rejects=rejects,
-        warnings=warnings,
-    )
-
-
-def _parse_csv_by_lines(payload: Payload, contract: SourceContract) -> ParsedRows:
-    """The slow, forgiving path (`csv_lines`): each line that breaks quoting is rejected
-    alone, with its text and line number, and the rest of the file loads."""
-    data = payload.data
-    newline = data.find(b"\n")
-    header_end = newline if newline >= 0 else len(data)
-    header = _header(data[:header_end].rstrip(b"\r").decode("utf-8", errors="replace"))
-    kept_columns, warnings = check_header(header, contract, payload.uri, header_row=True)
-    records = read_lines(data[header_end + 1 :], len(header))
-    columns = {
-        name: pa.array([f[header.index(name)] or None for f in records.fields], pa.string())
-        for name in kept_columns
-    }
-    broken = [line for line, reason, _ in records.rejects if reason == BROKEN_QUOTING]
-    if broken:
-        shown = ", ".join(map(str, broken[:10])) + (" ..." if len(broken) > 10 else "")
-        warnings.append(
-            f"{payload.uri}: {len(broken)} line(s) break CSV quoting (line {shown}); each is "
-            "quarantined with its text and the rest of the file is loaded."
-        )
-    return ParsedRows(
-        uri=payload.uri,
-        format="csv",
-        header=tuple(header),
-        columns=columns,
-        num_rows=len(records.fields),
-        line_of=records.line_no.__getitem__,
-        raw_text=records.text.__getitem__,
-        rejects=[Reject(payload.uri, n, why, text, False) for n, why, text in records.rejects],
         warnings=warnings,
     )
 

@@ -25,7 +25,6 @@ class LoadResult:
     source_uri: str | None = None
     message: str = ""
     warnings: tuple[str, ...] = field(default=())
-    files: tuple[str, ...] = ()  # the files the load read
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

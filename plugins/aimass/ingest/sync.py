@@ -13,19 +13,17 @@ history export covers; otherwise it is reported `missing` (or fails, per the con
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 import uuid
 from datetime import UTC, date, datetime
 
 from aimass.contracts import SourceContract
-from aimass.ingest.errors import MissingPartitionError
+from aimass.ingest.errors import IngestError, MissingPartitionError
 from aimass.ingest.landing import (
     HISTORY_FOLDER,
-    data_files,
     list_partitions,
-    open_payloads,
+    partition_files,
     read_payloads,
     source_folder,
 )
@@ -33,7 +31,6 @@ from aimass.ingest.load import load_history_unit, load_unit
 from aimass.ingest.payload import unit_checksum
 from aimass.ingest.result import LoadResult
 from aimass.ingest.unit_tx import transaction, upsert_load_log
-from aimass.locks import LockTimeoutError
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +44,11 @@ def sync_source(
     pii_key: bytes,
     force: bool = False,
     check_missing: bool = True,
-    allow_shrink: bool = False,
 ) -> list[LoadResult]:
     """Load every new or changed landing partition of `contract` up to `up_to`.
 
-    A partition that fails (any error, e.g. a file the loader will not read) does not stop the
-    others: the first error is raised after every partition was tried (each failure is in
-    `raw._load_log`, the error's `results` lists every partition's outcome and `errors`
-    every failure); raises
+    Raises the first `IngestError` after the other partitions were tried (each failure is
+    in `raw._load_log`, and the error's `results` lists every partition's outcome); raises
     `MissingPartitionError` when a required source has no landing folder, or when the day
     `up_to` has no data (no daily partition, not within the history export) and the contract
     says `fail`. `check_missing=False` skips that last check (a history import, whose last
@@ -84,50 +78,68 @@ def sync_source(
         )
     results: list[LoadResult] = []
     every_partition = list_partitions(folder)
-    files_of = {d: data_files(p) for d, p in every_partition.items()}
+    files_of = {d: partition_files(p, contract.format) for d, p in every_partition.items()}
     daily_days = {d for d, files in files_of.items() if files}
     if (folder / HISTORY_FOLDER).exists():
         results += load_history(
             conn, contract, landing_uri, pii_key=pii_key, force=force, daily_days=daily_days
         )
     loaded = last_checksums(conn, contract.name)
-    errors: list[Exception] = []
+    errors: list[IngestError] = []
     partitions = {d: p for d, p in every_partition.items() if d <= up_to}
     for day, path in partitions.items():
         if day not in daily_days:
-            log.warning("%s: partition %s has no data files", contract.name, path)
+            log.warning(
+                "%s: partition %s has no part-*.%s files", contract.name, path, contract.format
+            )
             continue
+        files = files_of[day]
         started = time.monotonic()
-        checksum = None
+        payloads = read_payloads(files, contract.format)
+        checksum = unit_checksum(payloads, pii_key)
+        if not force and loaded.get((day, str(path))) == checksum:
+            results.append(
+                LoadResult(
+                    contract.name,
+                    day,
+                    None,
+                    "skipped",
+                    checksum=checksum,
+                    source_uri=str(path),
+                    duration_s=time.monotonic() - started,
+                    message="unchanged since the last load",
+                )
+            )
+            continue
         try:
-            landed = read_payloads(files_of[day])
-            checksum = unit_checksum(landed, pii_key)
-            if not force and loaded.get((day, str(path))) == checksum:
-                message = "unchanged since the last load"
-                results.append(_result(contract, day, "skipped", path, checksum, started, message))
-                continue
             results.append(
                 load_unit(
                     conn,
                     contract,
-                    landed,
+                    payloads,
                     ds=day,
                     pii_key=pii_key,
                     unit_uri=str(path),
                     force=force,
                     checksum=checksum,
-                    allow_shrink=allow_shrink,
-                    landed=True,
                 )
             )
-        except LockTimeoutError:  # the source's other days would wait for the same lock
-            raise
-        except Exception as exc:  # one day's failure never stops the source's other days
+        except IngestError as exc:
             log.error("%s %s failed: %s", contract.name, day, exc)
             errors.append(exc)
-            failed = _result(contract, day, "failed", path, checksum, started, str(exc))
-            top = tuple(getattr(exc, "top_reasons", ()))
-            results.append(dataclasses.replace(failed, top_reasons=top))
+            results.append(
+                LoadResult(
+                    contract.name,
+                    day,
+                    None,
+                    "failed",
+                    checksum=checksum,
+                    source_uri=str(path),
+                    duration_s=time.monotonic() - started,
+                    top_reasons=tuple(getattr(exc, "top_reasons", ())),
+                    message=str(exc),
+                )
+            )
     history_span = None
     if check_missing and up_to not in daily_days:
         history_span = _history_span(conn, contract.name, str(folder / HISTORY_FOLDER))
@@ -154,22 +166,8 @@ def sync_source(
         for other in errors[1:]:
             first.add_note(f"also failed: {other}")
         first.results = results  # what the other partitions did
-        first.errors = errors
         raise first
     return results
-
-
-def _result(contract, day, status, path, checksum, started, message) -> LoadResult:
-    return LoadResult(
-        contract.name,
-        day,
-        None,
-        status,
-        checksum=checksum,
-        source_uri=str(path),
-        duration_s=time.monotonic() - started,
-        message=message,
-    )
 
 
 def load_history(
@@ -181,7 +179,7 @@ def load_history(
     force: bool = False,
     daily_days: set[date] | None = None,
 ) -> list[LoadResult]:
-    """Load the data files of `<landing>/<source>/history/` (many days in one export).
+    """Load `<landing>/<source>/history/*.<format>` (many days in one export).
 
     Each row's `_ds` is the UTC day of its partition column (snapshot sources: of
     `incremental_column`); each day is replaced in its own transaction, so a re-run gives
@@ -189,11 +187,11 @@ def load_history(
     (days that have a daily partition, which is loaded instead) are left out.
     """
     folder = source_folder(landing_uri, contract) / HISTORY_FOLDER
-    files = data_files(folder)
+    files = partition_files(folder, contract.format, pattern="*")
     if not files:
         return []
-    landed = read_payloads(files)
-    checksum = unit_checksum(landed, pii_key)
+    payloads = read_payloads(files, contract.format)
+    checksum = unit_checksum(payloads, pii_key)
     if not force and _last_history_checksum(conn, contract.name, str(folder)) == checksum:
         return [
             LoadResult(
@@ -209,7 +207,7 @@ def load_history(
     return load_history_unit(
         conn,
         contract,
-        open_payloads(landed, contract),
+        payloads,
         pii_key=pii_key,
         unit_uri=str(folder),
         checksum=checksum,

@@ -25,7 +25,7 @@ from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 from aimass.contracts import SourceContract
 from aimass.ingest.errors import ConnectionStateError
 from aimass.ingest.pgbinary import HEADER, TRAILER
-from aimass.locks import set_lock_timeout, share_build_lock
+from aimass.locks import share_build_lock
 
 _END = object()
 _ABORT = object()
@@ -63,7 +63,6 @@ class UnitTransaction:
         self.unit_uri, self.checksum, self.skip_unchanged = unit_uri, checksum, skip_unchanged
         self.raw_columns = raw_columns
         self.skipped = False
-        self.previous_rows: int | None = None  # rows of the day's current load, if any
         self._ready = threading.Event()
         self._queue: queue.Queue = queue.Queue(maxsize=_QUEUE_CHUNKS)
         self._error: BaseException | None = None
@@ -139,7 +138,6 @@ class UnitTransaction:
     def _load(self, cur) -> None:
         table = sql.Identifier(self.contract.name)
         cur.execute("set local timezone to 'UTC'")
-        set_lock_timeout(cur)
         cur.execute(
             "select pg_advisory_xact_lock(%s)", (unit_lock_key(self.contract.name, self.ds),)
         )
@@ -150,7 +148,6 @@ class UnitTransaction:
             self.skipped = True
             self._ready.set()
             return
-        self.previous_rows = loaded_rows(cur, self.contract.name, self.ds)
         share_build_lock(cur)  # a running dbt build reads raw to the end first
         cur.execute(sql.SQL("delete from raw.{} where _ds = %s").format(table), (self.ds,))
         cur.execute(sql.SQL("delete from quarantine.{} where _ds = %s").format(table), (self.ds,))
@@ -240,17 +237,6 @@ def last_checksum(cur, source: str, ds: date, unit_uri: str) -> str | None:
     return row[0] if row else None
 
 
-def loaded_rows(cur, source: str, ds: date) -> int | None:
-    """Rows loaded by the last successful load of (source, day), from any unit; None if none."""
-    cur.execute(
-        "select rows_loaded from raw._load_log where source = %s and ds = %s "
-        "and status = 'loaded' order by finished_at desc limit 1",
-        (source, ds),
-    )
-    row = cur.fetchone()
-    return None if row is None else int(row[0])
-
-
 def upsert_load_log(
     cur,
     *,
@@ -266,19 +252,16 @@ def upsert_load_log(
     rows_rejected=0,
     checksum=None,
     message="",
-    files=None,
 ) -> None:
-    """Write (or rewrite) the load-log row of one batch; `files` are the files it read."""
     cur.execute(
         """insert into raw._load_log (batch_id, source, ds, source_uri, status, rows_in,
-               rows_loaded, rows_rejected, checksum, started_at, finished_at, duration_s, message,
-               files)
-           values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp(), %s, %s, %s)
+               rows_loaded, rows_rejected, checksum, started_at, finished_at, duration_s, message)
+           values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, clock_timestamp(), %s, %s)
            on conflict (batch_id) do update set status = excluded.status,
                rows_in = excluded.rows_in, rows_loaded = excluded.rows_loaded,
                rows_rejected = excluded.rows_rejected, checksum = excluded.checksum,
                finished_at = excluded.finished_at, duration_s = excluded.duration_s,
-               message = excluded.message, files = excluded.files""",
+               message = excluded.message""",
         (
             batch_id,
             source,
@@ -292,7 +275,6 @@ def upsert_load_log(
             started_at,
             duration_s,
             message or None,
-            list(files) if files is not None else None,
         ),
     )
 

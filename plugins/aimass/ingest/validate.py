@@ -24,7 +24,6 @@ from aimass.contracts import SourceContract
 from aimass.ingest.errors import SchemaDriftError
 from aimass.ingest.parse import ParsedRows
 from aimass.ingest.pii import Pseudonymiser, mask_raw_line
-from aimass.ingest.scrub import scrub_array, scrub_text
 from aimass.ingest.values import UTC_MICROS, parse_column
 
 # A typed column whose values all fail to parse (with at least this many values) is drift.
@@ -81,16 +80,10 @@ def bad_fraction(rejects: list[QuarantineRow], rows_in: int) -> float:
     return bad / rows_in if rows_in else 0.0
 
 
-def day_window(
-    ds: date, late_arrival_days: int, early_arrival_hours: int = 0
-) -> tuple[datetime, datetime]:
-    """[ds - late_arrival_days, ds + 1 day + early_arrival_hours) as UTC datetimes: a
-    partition of the local day `ds` west of UTC holds rows of the next UTC day's first hours."""
+def day_window(ds: date, late_arrival_days: int) -> tuple[datetime, datetime]:
+    """[ds - late_arrival_days, ds + 1 day) as UTC datetimes."""
     start = datetime.combine(ds, time(), tzinfo=UTC)
-    return (
-        start - timedelta(days=late_arrival_days),
-        start + timedelta(days=1, hours=early_arrival_hours),
-    )
+    return start - timedelta(days=late_arrival_days), start + timedelta(days=1)
 
 
 class RowValidator:
@@ -123,7 +116,6 @@ class RowValidator:
         self.strings = {c.name: _concat_column(parts, c.name) for c in contract.columns}
         self.required = {c.name for c in contract.columns if c.required} | set(contract.primary_key)
         self.pii = frozenset(c.name for c in contract.columns if c.pii)
-        self.scrub = frozenset(c.name for c in contract.columns if c.scrub)
         self.uris = pa.array([p.uri for p in parts], pa.string())
         self.rejects = self._parse_rejects()
         self.bad_rows = len(self.rejects)  # rejects other than superseded duplicates
@@ -172,9 +164,8 @@ class RowValidator:
                 checks.append(
                     (
                         outside,
-                        f"{self.day_column} outside the load window [{_moment(self.window[0])}, "
-                        f"{_moment(self.window[1])}) (late_arrival_days, early_arrival_hours "
-                        "in sources.yml)",
+                        f"{self.day_column} outside the load window [{self.window[0]:%Y-%m-%d}, "
+                        f"{self.window[1]:%Y-%m-%d}) (late_arrival_days in sources.yml)",
                     )
                 )
             if self.split_by_day:
@@ -200,8 +191,6 @@ class RowValidator:
                 good[col.name] = self.pseudonymiser.array(
                     keep(self.strings[col.name].slice(lo, hi - lo))
                 )
-            elif col.scrub:
-                good[col.name] = scrub_array(self.pseudonymiser.key, keep(typed[col.name]))
             else:
                 good[col.name] = keep(typed[col.name])
         good["_source_uri"] = self.uris.take(pa.array(self.part_of_row[lo:hi][good_index]))
@@ -299,7 +288,7 @@ class RowValidator:
         return out
 
     def _mask(self, part: ParsedRows, text: str, structured: bool) -> str:
-        masked = mask_raw_line(
+        return mask_raw_line(
             self.pseudonymiser.key,
             text,
             fmt=part.format,
@@ -307,7 +296,6 @@ class RowValidator:
             pii_columns=self.pii,
             structured=structured,
         )
-        return scrub_text(self.pseudonymiser.key, masked) if self.scrub else masked
 
 
 def validate_rows(
@@ -348,10 +336,6 @@ def _arrow_type(column_type: str) -> pa.DataType:
         "timestamp": UTC_MICROS,
         "date": pa.date32(),
     }.get(column_type, pa.string())
-
-
-def _moment(t: datetime) -> str:
-    return f"{t:%Y-%m-%d}" if t.time() == time() else f"{t:%Y-%m-%d %H:%M}Z"
 
 
 def _as_days(stamps) -> pa.Array:

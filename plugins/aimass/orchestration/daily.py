@@ -94,19 +94,18 @@ def check_simulator_owns(landing_uri: str, contracts) -> None:
         )
 
 
-def ingest_source(warehouse_url: str, source: str, ds: date, *, allow_shrink: bool = False) -> dict:
+def ingest_source(warehouse_url: str, source: str, ds: date) -> dict:
     """Bring every landing partition of `source` up to `ds` into `raw.<source>`.
 
     A day without data for a required source fails (`MissingPartitionError`, per its
     contract's `on_missing_partition`); for an optional source the result lists the day under
-    `missing` and the log says so. `allow_shrink`: re-deliveries may replace loaded days
-    with far fewer rows."""
+    `missing` and the log says so."""
     from aimass.ingest import run_source
 
     settings = load_settings()
     contract = load_contracts()[source]
     with connect(warehouse_url) as conn:
-        results = run_source(conn, contract, ds, settings, allow_shrink=allow_shrink)
+        results = run_source(conn, contract, ds, settings)
     missing = [r for r in results if r.status == "missing"]
     totals = {
         "source": source,

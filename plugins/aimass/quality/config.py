@@ -11,13 +11,7 @@ from typing import Any
 
 import yaml
 
-RAW_CHECKS = (
-    "columns_exist",
-    "required_not_null",
-    "primary_key_unique",
-    "min_values",
-    "row_count",
-)
+RAW_CHECKS = ("columns_exist", "required_not_null", "primary_key_unique", "min_values")
 PARTITION_SELECTS = ("latest", "ds")
 # on_failure: check everything in one bundled pass, then re-run only failing tables for observed
 # values and sample rows (fast); always: collect them for every expectation (~2 queries each).
@@ -33,21 +27,11 @@ class ExpectationSpec:
 
 
 @dataclass(frozen=True)
-class RawRowCount:
-    """How the raw gate bounds a day's rows by the recent days (see `raw_counts`)."""
-
-    recent_days: int = 7
-    max_drop_vs_recent: float = 0.9
-    min_recent_rows: int = 100
-
-
-@dataclass(frozen=True)
 class RawSourcesSuite:
     """Checks derived from every source contract, on one `_ds` partition of each raw table."""
 
     name: str
     checks: frozenset[str]
-    row_count: RawRowCount = RawRowCount()
     sample_size: int = 5
     evidence: str = "on_failure"
 
@@ -155,7 +139,6 @@ def _parse_suite(name: str, spec: dict, defaults: dict) -> SuiteConfig:
             return RawSourcesSuite(
                 name=name,
                 checks=frozenset(k for k, on in checks.items() if on),
-                row_count=RawRowCount(**(spec.get("row_count") or {})),
                 sample_size=sample_size,
                 evidence=evidence,
             )

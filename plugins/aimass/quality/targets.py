@@ -14,7 +14,6 @@ from psycopg2 import sql
 from aimass.contracts import SourceContract
 from aimass.quality.config import ExpectationSpec, RawSourcesSuite, TableSuite
 from aimass.quality.outcomes import ExpectationOutcome
-from aimass.quality.raw_counts import raw_min_rows
 from aimass.quality.suites import raw_source_expectations, row_count_bounds, table_expectations
 
 
@@ -96,20 +95,13 @@ def plan_raw(cur, suite: RawSourcesSuite, contracts: dict[str, SourceContract], 
         rows = _count(cur, query)
         if rows == 0:
             notes.append(f"{table} has no rows for _ds = {ds}")
-        expectations = raw_source_expectations(contract, suite.checks)
-        if "row_count" in suite.checks:
-            low, why = raw_min_rows(cur, contract, ds, suite.row_count)
-            notes += why
-            if low:
-                count = ExpectationSpec("expect_table_row_count_to_be_between", {"min_value": low})
-                expectations = (count, *expectations)
         targets.append(
             ValidationTarget(
                 name=f"{suite.name}.{contract.name}",
                 table=table,
                 query=query,
                 rows=rows,
-                expectations=expectations,
+                expectations=raw_source_expectations(contract, suite.checks),
                 index_columns=contract.primary_key,
             )
         )

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import psycopg2
-from psycopg2.extensions import parse_dsn
 
 from aimass.setup.databases import ensure_database
 from aimass.setup.discovery import find_server
@@ -33,8 +32,6 @@ def run(repo_root: Path, home: Path) -> dict[str, str]:
     conn = psycopg2.connect(warehouse_dsn)
     try:
         ensure_layout(conn)
-    except psycopg2.errors.InsufficientPrivilege as exc:
-        raise _no_privileges(warehouse_dsn, exc) from None
     finally:
         conn.close()
     values = {
@@ -52,17 +49,6 @@ def run(repo_root: Path, home: Path) -> dict[str, str]:
     print(f"warehouse database: {warehouse_dsn.split('dbname=')[-1].split()[0]}")
     print(f"runtime settings written to {env_file}")
     return values
-
-
-def _no_privileges(dsn: str, exc: psycopg2.Error) -> SetupError:
-    params = parse_dsn(dsn)
-    user, database = params.get("user", "?"), params.get("dbname", "?")
-    return SetupError(
-        f"The PostgreSQL user {user!r} may not set up database {database!r} "
-        f"({str(exc).strip().splitlines()[0]}). Make it the owner once as a superuser "
-        f"(alter database {database} owner to {user}; it also needs CREATEROLE for the analyst "
-        "role), or set AIMASS_DATABASE_URL to a user that has those rights."
-    )
 
 
 def main(argv: list[str] | None = None) -> int:
